@@ -1,0 +1,58 @@
+"""MobileNetV2 (torchvision architecture) with taps on its expanded ReLU6 activations.
+
+Two input conventions exist for the same architecture and are declared, never guessed:
+- ``torchvision``: ImageNet mean/std, symmetric padding (torchvision's own weights);
+- ``tf``: pixels in [-1, 1] and TensorFlow SAME padding on the five stride-2 3x3 convolutions
+  (TensorFlow-trained weights converted to torchvision's layout, e.g. the shared TF-slim checkpoint).
+"""
+
+from __future__ import annotations
+
+import torchvision
+from torch import nn
+
+from regionstyle.encoder.network import TFSamePad
+
+# Blocks whose depthwise 3x3 convolution has stride 2 (features[0] is the stride-2 stem).
+STRIDE2_BLOCKS = (2, 4, 7, 14)
+
+
+def mobilenet_layer_names() -> dict[str, str]:
+    """Tap names -> module paths in ``features``: ``stem``, ``b{i}`` (block output), ``b{i}_expand``.
+
+    ``b{i}_expand`` is block i's 1x1 expansion after ReLU6: the widest, most texture-rich activation of
+    the block, at the resolution the block starts from.
+    """
+    names = {"stem": "0"}
+    for block in range(1, 18):
+        names[f"b{block}"] = str(block)
+        if block >= 2:
+            names[f"b{block}_expand"] = f"{block}.conv.0"
+    names["head"] = "18"
+    return names
+
+
+def build_mobilenet_v2(*, state_dict: dict | None, tf_same_padding: bool) -> nn.Sequential:
+    """MobileNetV2 ``features`` with the given weights (strict) and, for TF weights, SAME padding."""
+    model = torchvision.models.mobilenet_v2(weights=None)
+    if state_dict is not None:
+        model.load_state_dict(state_dict, strict=True)
+    features = model.features
+    if tf_same_padding:
+        _use_tf_same_padding(features)
+    return features
+
+
+def _use_tf_same_padding(features: nn.Sequential) -> None:
+    """Swap the five stride-2 3x3 convolutions for (SAME pad, unpadded conv), keeping module paths.
+
+    The pad runs as a forward pre-hook rather than as an extra module so that state-dict keys and tap
+    paths stay identical to torchvision's; ``SpatialOp`` geometry sees it through ``same_pad`` marker.
+    """
+    convs = [features[0][0]] + [features[block].conv[1][0] for block in STRIDE2_BLOCKS]
+    for conv in convs:
+        conv.padding = (0, 0)
+        pad = TFSamePad(conv.kernel_size[0], conv.stride[0])
+        conv.register_forward_pre_hook(lambda _m, inputs, pad=pad: (pad(inputs[0]),))
+        # A plain attribute, not a submodule: the geometry walk must see the pad once, before the conv.
+        conv.__dict__["tf_same_pad"] = pad

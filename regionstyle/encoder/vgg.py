@@ -1,0 +1,64 @@
+"""VGG19 / VGG16 feature stacks with Gatys-style layer names, pretrained or seeded-random."""
+
+from __future__ import annotations
+
+import torch
+import torchvision
+from torch import nn
+
+VGG_BUILDERS = {"vgg19": torchvision.models.vgg19, "vgg16": torchvision.models.vgg16}
+
+
+def vgg_layer_names(features: nn.Sequential) -> dict[str, str]:
+    """Map Gatys-style names (conv1_1, relu1_1, pool1, conv1_2 ...) to indices in ``features``."""
+    names: dict[str, str] = {}
+    block, layer = 1, 1
+    for index, module in enumerate(features):
+        if isinstance(module, nn.Conv2d):
+            names[f"conv{block}_{layer}"] = str(index)
+        elif isinstance(module, nn.ReLU):
+            names[f"relu{block}_{layer}"] = str(index)
+            layer += 1
+        elif isinstance(module, nn.MaxPool2d):
+            names[f"pool{block}"] = str(index)
+            block, layer = block + 1, 1
+    return names
+
+
+def build_vgg(arch: str, *, state_dict: dict | None, seed: int = 0) -> nn.Sequential:
+    """The ``features`` stack of a torchvision VGG, with pretrained weights or a seeded random init.
+
+    ReLUs are made out-of-place: a tap on a conv output must not be overwritten by the ReLU after it.
+    """
+    model = VGG_BUILDERS[arch](weights=None)
+    if state_dict is not None:
+        model.load_state_dict(state_dict, strict=True)
+    else:
+        init_random_texture_filters(model.features, seed=seed)
+    for module in model.features:
+        if isinstance(module, nn.ReLU):
+            module.inplace = False
+    return model.features
+
+
+def init_random_texture_filters(features: nn.Sequential, *, seed: int) -> None:
+    """Seeded random weights that keep texture statistics alive through depth.
+
+    Zero-mean filters (no response to flat colour, like learned edge/texture detectors) with He scaling
+    (activation variance roughly constant from layer to layer, so every tapped layer contributes to the
+    style loss); biases zero. Random VGG-style networks can carry texture this way (He, Wang & Hopcroft
+    2016; Ustyuzhaninov et al. 2017). The first layer keeps a colour-sensitive mean so palettes transfer.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    first = True
+    for module in features:
+        if not isinstance(module, nn.Conv2d):
+            continue
+        fan_in = module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+        weight = torch.randn(module.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5
+        if not first:
+            weight -= weight.mean(dim=(1, 2, 3), keepdim=True)
+        with torch.no_grad():
+            module.weight.copy_(weight)
+            module.bias.zero_()
+        first = False

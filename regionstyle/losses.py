@@ -1,0 +1,83 @@
+"""Loss terms as pure functions of tensors: Gram matrices, masked Gram matrices, style/content/TV/colour.
+
+Conventions: feature maps are (C, H, W) (a batch of one, squeezed); region weights are (H, W) in [0, 1].
+Nothing here holds state; targets are computed once (see :mod:`regionstyle.targets`) and passed in.
+"""
+
+from __future__ import annotations
+
+import torch
+
+EMPTY_REGION = 1e-6  # a mask with less total weight than this (in feature pixels) has no statistics
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Gram matrix averaged over positions: G = F F^T / (H W).
+
+    features: (C, H, W) -> (C, C). Averaging (not summing) makes Grams of different image sizes comparable.
+    """
+    flat = features.flatten(1)
+    return flat @ flat.T / flat.shape[1]
+
+
+def masked_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Area-normalised masked Gram matrix of one region.
+
+        G = sum_p w_p f_p f_p^T / sum_p w_p
+
+    features: (C, H, W); weights: (H, W) in [0, 1], the region's mask at this layer -> (C, C).
+    It is the weighted mean of the outer products f_p f_p^T, so a region covering 10% of the photo is
+    compared on equal terms with a style image's plain :func:`gram` over its whole frame. Positions with
+    w_p = 0 contribute nothing, to the value or to the gradient. Callers skip regions whose total weight
+    is below ``EMPTY_REGION`` (see :func:`region_weight`).
+    """
+    flat = features.flatten(1)
+    w = weights.reshape(1, -1).to(flat.dtype)
+    return (flat * w) @ flat.T / w.sum()
+
+
+def region_weight(weights: torch.Tensor) -> float:
+    """Total mask weight of a region at one layer, in feature pixels."""
+    return float(weights.sum())
+
+
+def gram_distance(candidate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of two (C, C) Grams: sum (G - A)^2 / C^2 (Gatys et al.'s 1/C_l^2 weighting)."""
+    return torch.mean((candidate - target) ** 2)
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None
+                 ) -> torch.Tensor:
+    """Weighted mean squared feature difference.
+
+    features, target: (C, H, W); weights: (H, W) per-position content weight, or None for uniform 1.
+    """
+    squared = ((features - target) ** 2).mean(dim=0)
+    if weights is None:
+        return squared.mean()
+    return (squared * weights).mean()
+
+
+def tv_loss(image: torch.Tensor) -> torch.Tensor:
+    """Total variation: mean squared difference between neighbouring pixels. image: (3, H, W)."""
+    dy = image[:, 1:, :] - image[:, :-1, :]
+    dx = image[:, :, 1:] - image[:, :, :-1]
+    return (dy**2).mean() + (dx**2).mean()
+
+
+def color_moments(pixels: torch.Tensor, weights: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weighted mean (3,) and covariance (3, 3) of RGB pixels. pixels: (3, H, W); weights: (H, W) or None."""
+    flat = pixels.flatten(1)
+    w = torch.ones_like(flat[:1]) if weights is None else weights.reshape(1, -1).to(flat.dtype)
+    total = w.sum()
+    mean = (flat * w).sum(dim=1) / total
+    centred = flat - mean[:, None]
+    return mean, (centred * w) @ centred.T / total
+
+
+def color_loss(pixels: torch.Tensor, weights: torch.Tensor, target_mean: torch.Tensor,
+               target_cov: torch.Tensor) -> torch.Tensor:
+    """Squared distance of a region's colour mean and covariance to a style's. pixels: (3, H, W)."""
+    mean, cov = color_moments(pixels, weights)
+    return ((mean - target_mean) ** 2).sum() + ((cov - target_cov) ** 2).sum()

@@ -1,0 +1,113 @@
+"""The loss of one scale: every styled region's masked Gram terms, content, colour and total variation.
+
+Everything fixed during a scale's optimisation (content features, per-layer masks, style targets) is
+gathered once, under ``no_grad``, into a :class:`ScaleProblem`; :func:`evaluate` is then a pure function
+of the pixels.
+
+Balancing, and why:
+- each layer's Gram distance is divided by the mean square of its target Gram, and the content distance by
+  the mean square of the content features: every term is then a *relative* error of order one whatever
+  the encoder's activation scale (VGG, MobileNet, random), so one style weight works for all of them;
+- each region's style term is multiplied by its share of the image: the area-normalised Gram gives every
+  pixel of a small region a larger gradient, and this restores a per-pixel style force independent of
+  region size (a 2% region is neither ignored nor over-driven next to the sky).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from regionstyle.encoder import FeatureEncoder, LayerPlan
+from regionstyle.losses import EMPTY_REGION, color_loss, content_loss, gram_distance, masked_gram, tv_loss
+from regionstyle.targets import StyleTarget
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RegionTerm:
+    """One styled region at one scale. layer_masks: {tap: (h, w)}; pixel_mask: (H, W)."""
+
+    name: str
+    target: StyleTarget
+    layer_masks: dict[str, torch.Tensor]
+    pixel_mask: torch.Tensor
+    strength: float
+    area: float
+    use_color: bool
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    style: float
+    content: float
+    tv: float
+    color: float
+
+
+@dataclass(frozen=True)
+class ScaleProblem:
+    """content_target: (C, h, w) at plan.content; content_weights: (h, w) per-position content weight."""
+
+    plan: LayerPlan
+    regions: tuple[RegionTerm, ...]
+    content_target: torch.Tensor
+    content_weights: torch.Tensor
+    content_norm: float
+    weights: LossWeights
+
+
+def usable_taps(region_masks: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """Drop the layers where a region's mask vanished after propagation, with a log line (never a NaN)."""
+    kept = {}
+    for tap, mask in region_masks.items():
+        if float(mask.sum()) < EMPTY_REGION:
+            log.info("region %s: no weight left at layer %s; that layer is skipped for it", name, tap)
+        else:
+            kept[tap] = mask
+    return kept
+
+
+def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *,
+             autocast_dtype: torch.dtype | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Total loss of ``image`` (1, 3, H, W) and its terms (for progress reports)."""
+    with torch.autocast(image.device.type, dtype=autocast_dtype or torch.bfloat16,
+                        enabled=autocast_dtype is not None):
+        # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
+        features = encoder(image.contiguous(memory_format=torch.channels_last))
+    features = {tap: f[0].float() for tap, f in features.items()}
+    weights = problem.weights
+    style = sum((_region_style(features, term, problem.plan) for term in problem.regions),
+                image.new_zeros(()))
+    content = content_loss(features[problem.plan.content], problem.content_target,
+                           problem.content_weights) / problem.content_norm
+    smooth = tv_loss(image[0])
+    colour = sum((term.area * color_loss(image[0], term.pixel_mask, term.target.color_mean,
+                                         term.target.color_cov)
+                  for term in problem.regions if term.use_color), image.new_zeros(()))
+    total = weights.style * style + weights.content * content + weights.tv * smooth + weights.color * colour
+    terms = {name: float(value.detach()) for name, value in
+             (("style", style), ("content", content), ("tv", smooth), ("color", colour), ("total", total))}
+    return total, terms
+
+
+def _region_style(features: dict[str, torch.Tensor], term: RegionTerm, plan: LayerPlan) -> torch.Tensor:
+    loss = features[plan.content].new_zeros(())
+    for tap, layer_weight in plan.style:
+        mask = term.layer_masks.get(tap)
+        if mask is None:
+            continue
+        target = term.target.grams[tap]
+        distance = gram_distance(masked_gram(features[tap], mask), target)
+        loss = loss + layer_weight * distance / target.pow(2).mean().clamp_min(1e-12)
+    return term.strength * term.area * loss
+
+
+def resize_masks(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Area/bilinear resize of (R, H, W) masks to ``size`` (h, w)."""
+    mode = "area" if size[0] <= masks.shape[-2] else "bilinear"
+    return F.interpolate(masks[None], size=size, mode=mode)[0]

@@ -1,0 +1,64 @@
+"""Style targets: what each region's statistics should become, computed once per style and scale.
+
+A style is one exemplar image or a weighted blend of several; its target at a scale holds one Gram matrix
+per style layer (a blend mixes the Grams with its weights) and the RGB colour moments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from regionstyle.encoder import FeatureEncoder
+from regionstyle.losses import color_moments, gram
+
+
+@dataclass(frozen=True)
+class StyleSource:
+    """The exemplar image(s) of one style. images: (3, H, W) in [0, 1]; weights sum to 1.
+
+    texture_scale: the exemplar is resized so its long side is ``texture_scale`` x the content's long side
+    at each scale: textures keep the same size relative to the photo from the coarsest scale to the finest.
+    """
+
+    key: str
+    images: tuple[torch.Tensor, ...]
+    weights: tuple[float, ...]
+    texture_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class StyleTarget:
+    """One style at one scale: Gram (C, C) per tap, and colour mean (3,) / covariance (3, 3)."""
+
+    grams: dict[str, torch.Tensor]
+    color_mean: torch.Tensor
+    color_cov: torch.Tensor
+
+
+def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
+    """Resize (3, H, W) so max(H, W) == long_side (antialiased bilinear)."""
+    height, width = image.shape[-2:]
+    factor = long_side / max(height, width)
+    size = (max(1, round(height * factor)), max(1, round(width * factor)))
+    return F.interpolate(image[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
+
+
+@torch.no_grad()
+def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], *,
+                 content_long_side: int, device: torch.device) -> StyleTarget:
+    """The blended Grams and colour moments of ``source`` at the scale of a content of ``content_long_side``."""
+    long_side = max(16, round(content_long_side * source.texture_scale))
+    grams: dict[str, torch.Tensor] = {}
+    mean = torch.zeros(3, device=device)
+    cov = torch.zeros(3, 3, device=device)
+    for image, weight in zip(source.images, source.weights):
+        sized = resize_long_side(image.to(device), long_side)
+        features = encoder(sized[None])
+        for tap in taps:
+            grams[tap] = grams.get(tap, 0) + weight * gram(features[tap][0].float())
+        image_mean, image_cov = color_moments(sized)
+        mean, cov = mean + weight * image_mean, cov + weight * image_cov
+    return StyleTarget(grams=grams, color_mean=mean, color_cov=cov)
