@@ -1,0 +1,144 @@
+"""Typed reading of TOML values: each helper returns a clean Python value or raises a located RuleError.
+
+TOML booleans are Python ints, and TOML allows inf, nan and integers of any size; the helpers here
+refuse all three wherever a number is expected, so nothing odd reaches the pipeline.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Collection, Iterable
+from pathlib import Path
+from typing import NoReturn
+
+from maskrules.errors import RuleError
+from maskrules.locate import key_lines, line_of
+from maskrules.names import KeyPath, did_you_mean, join_key
+
+
+class Context:
+    """What every check needs to report a mistake: the file (for messages and relative paths) and text."""
+
+    def __init__(self, text: str, source: str | Path | None) -> None:
+        self.text = text
+        self.source = source
+        self._lines: dict[str, int] | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the rules file are resolved against (cwd without a file)."""
+        return Path(os.path.abspath(Path(self.source).parent if self.source is not None else "."))
+
+    def line(self, path: KeyPath) -> int | None:
+        if self._lines is None:
+            self._lines = key_lines(self.text)
+        return line_of(self._lines, path)
+
+    def fail(self, path: KeyPath, message: str) -> NoReturn:
+        raise RuleError(message, path=self.source, line=self.line(path), key_path=join_key(path))
+
+
+def describe(value: object) -> str:
+    """Short TOML-flavoured description of a value for "expected ..., got ..." messages."""
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "an array", dict: "a table"}
+    shown = repr(value) if isinstance(value, (bool, int, float, str)) else ""
+    return kinds.get(type(value), type(value).__name__) + (f" ({shown[:40]})" if shown else "")
+
+
+def table(ctx: Context, path: KeyPath, value: object, allowed: Collection[str] | None = None) -> dict:
+    """A TOML table, optionally with only ``allowed`` keys (an unknown key gets a suggestion)."""
+    if not isinstance(value, dict):
+        ctx.fail(path, f"expected a table, got {describe(value)}")
+    for key in value if allowed is not None else ():
+        if key not in allowed:
+            ctx.fail(path + (key,), f"unknown key '{key}'{did_you_mean(key, allowed)}"
+                                    f" (valid: {', '.join(sorted(allowed))})")
+    return value
+
+
+def string(ctx: Context, path: KeyPath, value: object, *, choices: Collection[str] | None = None) -> str:
+    """A non-empty string, optionally one of ``choices``."""
+    if not isinstance(value, str) or not value.strip():
+        ctx.fail(path, f"expected a non-empty string, got {describe(value)}")
+    if choices is not None and value not in choices:
+        ctx.fail(path, f"expected one of {', '.join(repr(c) for c in choices)}, got '{value}'"
+                       f"{did_you_mean(value, choices)}")
+    return value
+
+
+def integer(ctx: Context, path: KeyPath, value: object, *, minimum: int | None = None) -> int:
+    """An integer (not a boolean) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        ctx.fail(path, f"expected an integer, got {describe(value)}")
+    if minimum is not None and value < minimum:
+        ctx.fail(path, f"expected an integer >= {minimum}, got {value}")
+    if abs(value) >= 2**63:
+        ctx.fail(path, f"integer out of range: {value}")
+    return value
+
+
+def number(ctx: Context, path: KeyPath, value: object, *, low: float | None = None,
+           high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
+    """A finite number (integers accepted) within [low, high]; ``*_open`` makes a bound exclusive."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+        ctx.fail(path, f"expected a finite number, got {describe(value)}")
+    number_ = float(value)
+    too_low = low is not None and (number_ <= low if low_open else number_ < low)
+    too_high = high is not None and (number_ >= high if high_open else number_ > high)
+    if too_low or too_high:
+        ctx.fail(path, f"expected a number in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}"
+                       f"{')' if high_open else ']'}, got {value}")
+    return number_
+
+
+def _finite(value: int | float) -> bool:
+    return abs(value) < 1e300 if isinstance(value, int) else math.isfinite(value)
+
+
+def _bound(value: float | None) -> str:
+    return "inf" if value is None else f"{value:g}"
+
+
+def numbers(ctx: Context, path: KeyPath, value: object, *, count: int | None = None,
+            integers: bool = False, low: float | None = None, low_open: bool = False) -> tuple:
+    """A non-empty array of numbers (``count`` of them when given), each checked like :func:`number`.
+
+    integers: require integers; ``low`` is then the inclusive minimum.
+    """
+    if not isinstance(value, list) or not value or (count is not None and len(value) != count):
+        want = f"an array of {count}" if count is not None else "a non-empty array of"
+        ctx.fail(path, f"expected {want} {'integers' if integers else 'numbers'}, got {describe(value)}")
+    if integers:
+        minimum = int(low) if low is not None else None
+        return tuple(integer(ctx, path, v, minimum=minimum) for v in value)
+    return tuple(number(ctx, path, v, low=low, low_open=low_open) for v in value)
+
+
+def boolean(ctx: Context, path: KeyPath, value: object) -> bool:
+    if not isinstance(value, bool):
+        ctx.fail(path, f"expected true or false, got {describe(value)}")
+    return value
+
+
+def file_path(ctx: Context, path: KeyPath, value: object, *, what: str) -> Path:
+    """A path relative to the rules file, made absolute; the file must exist."""
+    text = string(ctx, path, value)
+    resolved = Path(os.path.abspath(ctx.base_dir / text)) if "\0" not in text else None
+    try:
+        exists = resolved is not None and resolved.is_file()
+    except (OSError, ValueError):  # names too long or otherwise unusable for this file system
+        exists = False
+    if not exists:
+        ctx.fail(path, f"{what} not found: {resolved or text!r} (paths are relative to the rules file)")
+    return resolved
+
+
+def strings(ctx: Context, path: KeyPath, value: object) -> tuple[str, ...]:
+    """One string or a non-empty array of strings."""
+    items: Iterable[object] = [value] if isinstance(value, str) else value if isinstance(value, list) else ()
+    items = list(items)
+    if not items:
+        ctx.fail(path, f"expected a string or a non-empty array of strings, got {describe(value)}")
+    return tuple(string(ctx, path, item) for item in items)
