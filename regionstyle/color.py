@@ -58,3 +58,21 @@ def grey(pixels: torch.Tensor) -> torch.Tensor:
 def keep_photo_chroma(result: torch.Tensor, photo: torch.Tensor) -> torch.Tensor:
     """The result's luminance with the photo's colour: photo + (luma(result) - luma(photo)), clamped."""
     return (photo + (luminance(result) - luminance(photo))).clamp(0, 1)
+
+
+def styled_start(content: torch.Tensor, masks: torch.Tensor, sources: list) -> torch.Tensor:
+    """The starting image: in each ``color = "style"`` region, the photo recoloured to its style's palette.
+
+    content: (3, H, W); masks: (R, H, W); sources: (mask row, StyleSource) pairs. Starting from the style's
+    colours matters most for encoders whose Gram matrices carry little colour (MobileNet, random VGG).
+    """
+    start = content.clone()
+    for index, source in sources:
+        target_mean = sum(w * color_moments(img.to(content))[0] for img, w in zip(source.images, source.weights))
+        target_cov = sum(w * color_moments(img.to(content))[1] for img, w in zip(source.images, source.weights))
+        mean, cov = color_moments(content, masks[index])
+        moved = transfer_moments(content, source_mean=mean, source_cov=cov, target_mean=target_mean,
+                                 target_cov=target_cov)
+        weight = masks[index][None]
+        start = start * (1 - weight) + moved * weight
+    return start

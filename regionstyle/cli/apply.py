@@ -1,0 +1,113 @@
+"""``regionstyle apply``: stylise one photo with a rules file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from regionstyle.cli.group import IMAGE, OUTPUT, CliError, Globals, emit, main, reported_errors
+
+
+def transfer_options(command: Callable) -> Callable:
+    """The stylisation options shared by ``apply`` and ``batch``."""
+    options = [
+        click.option("--size", type=click.IntRange(min=16), help="Output long side in pixels [default: the input's]."),
+        click.option("--iterations", type=click.IntRange(min=1), help="Iterations at the coarsest scale [default: 200]."),
+        click.option("--encoder", type=click.Choice(["auto", "vgg19", "vgg16", "mobilenet_v2", "random"]),
+                     help="Feature network [default: auto = VGG19 if its weights are cached, else random]."),
+        click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False),
+                     help="A local state-dict file for the encoder (a .toml beside it may declare its conventions)."),
+        click.option("--labels", type=click.Path(exists=True, dir_okay=False),
+                     help="A label-map PNG to use instead of running a segmenter."),
+        click.option("--preview", is_flag=True, default=None, help="Fast low-resolution render (384 px, few iterations)."),
+        click.option("--manifest", is_flag=True, help="Also write OUT.json with every setting, version, timing and measure."),
+        click.option("--overwrite", is_flag=True, help="Replace an existing output file."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def config_options(g: Globals, size: int | None, iterations: int | None, encoder: str | None,
+                   encoder_weights: str | None, preview: bool | None) -> dict[str, Any]:
+    return {"size": size, "iterations": iterations, "encoder": encoder, "encoder_weights": encoder_weights,
+            "preview": preview, "device": g.device, "seed": g.seed}
+
+
+def default_output(image: Path) -> Path:
+    return image.with_name(f"{image.stem}.styled.png")
+
+
+class ProgressBar:
+    """A tqdm bar over the whole coarse-to-fine schedule, with the current scale and losses."""
+
+    def __init__(self, *, enabled: bool, label: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=100, disable=not enabled, desc=label, unit="%", leave=False,
+                        bar_format="{desc} {bar} {percentage:3.0f}% [{elapsed}<{remaining}] {postfix}")
+
+    def __call__(self, step: Any) -> None:
+        done = step.elapsed / max(step.elapsed + step.eta, 1e-9) * 100
+        self.bar.n = round(done, 1)
+        self.bar.set_postfix_str(f"scale {step.scale}/{step.scales} {step.size[1]}x{step.size[0]} "
+                                 f"it {step.iteration}/{step.iterations} loss {step.losses.get('total', 0):.3g}",
+                                 refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+@main.command()
+@click.argument("image", type=IMAGE)
+@click.argument("rules", type=IMAGE)
+@click.option("-o", "--output", type=OUTPUT, help="Output image [default: IMAGE.styled.png beside IMAGE].")
+@transfer_options
+@click.pass_obj
+def apply(g: Globals, image: Path, rules: Path, output: Path | None, size: int | None, iterations: int | None,
+          encoder: str | None, encoder_weights: str | None, labels: str | None, preview: bool | None,
+          manifest: bool, overwrite: bool) -> None:
+    """Stylise IMAGE region by region as the RULES file says."""
+    with reported_errors(g.debug):
+        from regionstyle import convert, io, pipeline
+        from regionstyle.settings import make_config
+
+        output = output or default_output(image)
+        check_output(output, inputs=[image, rules], overwrite=overwrite)
+        photo = io.read_image(image)
+        ruleset = pipeline.load_ruleset(rules)
+        config = make_config(ruleset.defaults, **config_options(g, size, iterations, encoder, encoder_weights, preview))
+        bar = ProgressBar(enabled=not (g.quiet or g.json), label=image.name)
+        try:
+            result = pipeline.run(photo, ruleset, config, labels=labels, on_progress=bar)
+        finally:
+            bar.close()
+        written = io.write_image(output, result.image, alpha=result.alpha, exif=photo.exif,
+                                 icc_profile=photo.icc_profile, protect=[image, rules])
+        report = {"input": str(image), "output": str(written), **result.report}
+        if manifest:
+            convert.write_text_atomic(written.with_suffix(written.suffix + ".json"), json.dumps(report, indent=2, default=str))
+        emit(g, report, summary_line(report))
+
+
+def check_output(output: Path, *, inputs: list[Path], overwrite: bool) -> None:
+    """Refuse to write over an input, or over an existing file unless --overwrite."""
+    for path in inputs:
+        if output.resolve() == Path(path).resolve():
+            raise CliError(f"output {output} is one of the inputs; choose another -o", 2)
+    if output.exists() and not overwrite:
+        raise CliError(f"{output} exists; pass --overwrite to replace it, or choose another -o", 2)
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    styled = [f"{r['name']} ({r['area'] * 100:.0f}%: {r['style']})" for r in report["regions"] if r["styled"]]
+    seam = report.get("seam")
+    lines = [f"wrote {report['output']}  [{report['timings']['total']:.1f} s, encoder {report['encoder']['name']}"
+             f", seam {seam if seam is not None else 'n/a'}]",
+             "  styled: " + (", ".join(styled) or "nothing")]
+    if report.get("encoder_warning"):
+        lines.append("  note: " + report["encoder_warning"])
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""``regionstyle explain``: what a rules file does to a photo, before any stylisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_errors
+
+
+@main.command()
+@click.argument("image", type=IMAGE)
+@click.argument("rules", type=IMAGE)
+@click.option("--labels", type=IMAGE, help="A label-map PNG of class ids (else the rules' labels or segmenter).")
+@click.option("--classes", help="The label map's class list: a file (one name a line, or 'id name') "
+                                "or a vocabulary: ade20k (0 = others), ade20k-150 (0..149), cityscapes, voc.")
+@click.option("--overlay", type=OUTPUT, help="Also write a colour overlay of the regions with a legend.")
+@click.pass_obj
+def explain(g: Globals, image: Path, rules: Path, labels: Path | None, classes: str | None,
+            overlay: Path | None) -> None:
+    """Show which style each region of IMAGE gets under RULES, and each region's share."""
+    with reported_errors(g.debug):
+        from regionstyle import io, pipeline
+
+        photo = io.read_image(image)
+        ruleset = pipeline.load_ruleset(rules)
+        data, masks, _ = pipeline.explain(photo.pixels, ruleset, labels=labels, classes=classes,
+                                          device=g.device or "auto")
+        if overlay is not None:
+            from regionstyle.overlay import region_overlay
+
+            data["overlay"] = str(io.write_image(overlay, region_overlay(photo.pixels, masks), protect=[image, rules]))
+        emit(g, data, render(data))
+
+
+def render(data: dict) -> str:
+    lines = [f"segmentation: {data['segmenter']} (vocabulary {data['vocabulary']})", ""]
+    for region in data["regions"]:
+        found = ", ".join(f"{name} {share * 100:.1f}%" for name, share in region["classes"].items()) or "none found"
+        lines.append(f"{region['region']:<16} {region['share'] * 100:5.1f}%  -> {region['style']:<16} "
+                     f"[{region['rule']}]  {found}")
+    if data["uncovered_classes"]:
+        found = ", ".join(f"{n} {s * 100:.1f}%" for n, s in data["uncovered_classes"].items())
+        lines.append(f"\nnot covered by any rule (stay as in the photo): {found}")
+    if data["unused_rules"]:
+        lines.append(f"rules that style nothing in this image: {', '.join(data['unused_rules'])}")
+    if data["unknown_names"]:
+        lines.append(f"names this vocabulary lacks: {', '.join(data['unknown_names'])}")
+    if data.get("overlay"):
+        lines.append(f"overlay written to {data['overlay']}")
+    return "\n".join(lines)

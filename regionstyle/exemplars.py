@@ -1,0 +1,79 @@
+"""Style exemplars: the images a rules file's styles stand for, ready for the style targets.
+
+A ``StyleRef`` from the rules is a built-in generator, a style image (with ``scale`` and ``crop``), or a
+blend; this module turns it into a :class:`StyleSource` (tensors and blend weights) and applies the
+region's colour mode to the exemplar (greyscale for ``preserve``, recoloured to the region for ``match``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+import numpy as np
+import torch
+
+from maskrules import StyleRef
+from regionstyle import color, styles
+from regionstyle.targets import StyleSource
+
+# Built-in exemplars are painted at the working long side (so their strokes have the size the rules ask
+# for, in output pixels) but no larger than this: beyond it the Gram statistics no longer change.
+MAX_BUILTIN_SIDE = 1024
+
+
+def leaves(ref: StyleRef, weight: float = 1.0) -> list[tuple[StyleRef, float]]:
+    """A blend flattened to (leaf style, weight) pairs; weights multiply down nested blends."""
+    if ref.kind != "blend":
+        return [(ref, weight)]
+    return [pair for member, share in ref.blend for pair in leaves(member, weight * share)]
+
+
+def exemplar(ref: StyleRef, *, long_side: int, seed: int) -> torch.Tensor:
+    """The (3, H, W) float exemplar of a leaf style, in [0, 1]."""
+    if ref.kind == "builtin":
+        side = max(64, min(long_side, MAX_BUILTIN_SIDE))
+        pixels = styles.render_builtin(ref.builtin, height=side, width=side, params=dict(ref.params), seed=seed)
+    else:
+        pixels = _style_image(str(ref.image), ref.crop)
+    return torch.from_numpy(np.ascontiguousarray(np.asarray(pixels, np.float32).transpose(2, 0, 1)))
+
+
+@functools.lru_cache(maxsize=16)
+def _style_image(path: str, crop: tuple[float, float, float, float] | None) -> np.ndarray:
+    from regionstyle import io
+
+    pixels = io.read_image(path).pixels
+    if crop is not None:
+        height, width = pixels.shape[:2]
+        left, top, right, bottom = crop
+        pixels = pixels[round(top * height):max(round(bottom * height), round(top * height) + 1),
+                        round(left * width):max(round(right * width), round(left * width) + 1)]
+    pixels.setflags(write=False)  # shared by the cache: nobody may change it in place
+    return pixels
+
+
+def style_source(ref: StyleRef, *, long_side: int, seed: int, color_mode: str, content: torch.Tensor,
+                 mask: torch.Tensor) -> StyleSource:
+    """The StyleSource of a region's style, with the region's colour mode applied to its exemplars.
+
+    content: (3, H, W) photo; mask: (H, W) the region (used by ``match``, which recolours the exemplar to
+    the region's own colours).
+    """
+    parts = leaves(ref)
+    images = [exemplar(leaf, long_side=long_side, seed=seed) for leaf, _ in parts]
+    key = f"{ref!r}|{color_mode}|{seed}|{long_side}"
+    if color_mode == "preserve":
+        images = [color.grey(image) for image in images]
+    elif color_mode == "match":
+        images = [color.recolor_like(image, content.cpu(), mask.cpu()) for image in images]
+        key += "|" + _digest(content, mask)  # the exemplar now depends on this photo's region
+    # Texture scale: one factor per leaf is not expressible in a single target; use the weighted mean.
+    scale = float(sum(leaf.scale * weight for leaf, weight in parts))
+    return StyleSource(key=key, images=tuple(images), weights=tuple(w for _, w in parts), texture_scale=scale)
+
+
+def _digest(content: torch.Tensor, mask: torch.Tensor) -> str:
+    mean, cov = color.color_moments(content, mask)
+    values = torch.cat([mean, cov.flatten()]).cpu().numpy().round(4).tobytes()
+    return hashlib.sha1(values).hexdigest()[:12]
