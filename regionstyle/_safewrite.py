@@ -1,0 +1,83 @@
+"""Writing output files safely: never over an input, never half-written.
+
+The file is written to a dot-prefixed temporary file in the target folder, flushed to disk and
+renamed over the target in one step (``os.replace``), so readers see the old file or the new one,
+never a torn one; on any error the temporary file is removed and the old file is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from regionstyle.errors import BadInput
+
+log = logging.getLogger(__name__)
+
+
+def refuse_protected(path: Path, protect: Iterable[str | os.PathLike[str]]) -> None:
+    """Raise BadInput if ``path`` is, or would replace, the same file as any path in ``protect``."""
+    for guarded in map(Path, protect):
+        try:
+            same = os.path.samefile(path, guarded)  # also catches hard links and symlinks
+        except OSError:  # one of them does not exist (yet): compare where they would be
+            same = path.resolve() == guarded.resolve()
+        if same:
+            raise BadInput(f"refusing to overwrite the input {guarded} with {path}: choose another output path")
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through a dot-prefixed temporary file in the same folder, then rename it into place."""
+    try:
+        if not path.parent.exists():
+            log.info("creating folder %s", path.parent)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False)
+    except OSError as err:
+        raise BadInput(f"cannot write {path}: {err.strerror or err}") from err
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, _new_file_mode(path))  # mkstemp makes 0600 files; match a normal write
+        os.replace(handle.name, path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        if isinstance(err, OSError):
+            raise BadInput(f"cannot write {path}: {err.strerror or err}") from err
+        raise
+    _fsync_folder(path.parent)
+
+
+def _new_file_mode(path: Path) -> int:
+    with contextlib.suppress(OSError):
+        return path.stat().st_mode & 0o7777  # replacing a file: keep its permissions
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # /proc gives the umask without changing it; os.umask() is a set-and-restore that races threads.
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable; folders cannot be opened this way on Windows.
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
