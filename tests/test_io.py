@@ -383,3 +383,27 @@ def test_color_label_map_with_legend(tmp_path):
     np.testing.assert_array_equal(rio.read_color_label_map(tmp_path / "c.png", legend), [[2, 3], [3, 0]])
     with pytest.raises(BadImage, match=r"1 colour\(s\) are not in the legend, e.g. \(9, 9, 9\)"):
         rio.read_color_label_map(tmp_path / "c.png", {(255, 0, 0): 2, (0, 0, 255): 3})
+
+
+def test_multi_picture_jpeg_reads_first_frame(tmp_path):
+    first, second = Image.new("RGB", (8, 8), (200, 10, 10)), Image.new("RGB", (8, 8), (0, 0, 200))
+    first.save(tmp_path / "phone.jpg", "MPO", save_all=True, append_images=[second])
+    pixels = rio.read_image(tmp_path / "phone.jpg").pixels
+    np.testing.assert_allclose(pixels.mean(axis=(0, 1)), np.array([200, 10, 10]) / 255, atol=0.02)
+
+
+# ---------------------------------------------------------------- real data (skipped where absent)
+
+
+@pytest.mark.shared
+def test_real_photo_and_label_map(shared_data):
+    photo = shared_data / "photos" / "small264_big_ben_cc0.jpg"
+    loaded = rio.read_image(photo)
+    with Image.open(photo) as image:
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"), dtype=np.float32) / 255
+    np.testing.assert_array_equal(loaded.pixels, expected)
+    label_path = shared_data / "labels" / "small264_big_ben_cc0.png"
+    labels = rio.read_label_map(label_path)
+    with Image.open(label_path) as image:
+        np.testing.assert_array_equal(labels, np.asarray(image))
+    assert labels.shape == loaded.size and set(np.unique(labels)) >= {2, 3}  # building and sky
