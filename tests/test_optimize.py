@@ -1,0 +1,88 @@
+"""Properties of the multi-style optimiser, with a tiny random encoder (fast, no weights)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from regionstyle.datatypes import TransferConfig
+from regionstyle.losses import gram, masked_gram
+from regionstyle.optimize import StyledRegion, optimize, schedule
+from regionstyle.targets import StyleSource
+
+
+def _stripes(size: int = 64) -> torch.Tensor:
+    x = torch.arange(size).float()
+    wave = 0.5 + 0.5 * torch.sin(x / 2.0)
+    image = torch.stack([wave[None, :].expand(size, size), 0.2 * torch.ones(size, size),
+                         1 - wave[None, :].expand(size, size)])
+    return image
+
+
+def _blobs(size: int = 64) -> torch.Tensor:
+    g = torch.Generator().manual_seed(3)
+    noise = torch.rand(1, 3, size // 8, size // 8, generator=g)
+    return torch.nn.functional.interpolate(noise, size=(size, size), mode="bicubic")[0].clamp(0, 1)
+
+
+def _problem():
+    g = torch.Generator().manual_seed(0)
+    content = (0.5 + 0.1 * torch.randn(3, 48, 64, generator=g)).clamp(0, 1)
+    masks = torch.zeros(2, 48, 64)
+    masks[0, :, :32] = 1
+    masks[1, :, 32:] = 1
+    regions = [StyledRegion("left", 0, StyleSource("stripes", (_stripes(),), (1.0,))),
+               StyledRegion("right", 1, StyleSource("blobs", (_blobs(),), (1.0,)))]
+    return content, masks, regions
+
+
+def _run(tiny_encoder, **overrides):
+    encoder, plan = tiny_encoder
+    content, masks, regions = _problem()
+    config = TransferConfig(iterations=40, coarse_start=64, seed=0, precision="fp32", **overrides)
+    seen = []
+    result = optimize(content, masks, regions, encoder=encoder, plan=plan, config=config,
+                      on_progress=seen.append)
+    return result, seen, (content, masks, regions)
+
+
+def test_loss_falls_and_progress_is_reported(tiny_encoder):
+    result, seen, _ = _run(tiny_encoder)
+    totals = [step.losses["total"] for step in seen]
+    assert totals[-1] < 0.5 * totals[0]
+    assert all(math.isfinite(t) for t in totals)
+    assert seen[-1].iteration == seen[-1].iterations and seen[-1].eta >= 0
+    assert result.shape == (3, 48, 64) and 0 <= result.min() and result.max() <= 1
+
+
+def test_same_seed_same_image(tiny_encoder):
+    first, _, _ = _run(tiny_encoder)
+    second, _, _ = _run(tiny_encoder)
+    assert torch.equal(first, second)
+
+
+def test_each_region_ends_closer_to_its_own_style(tiny_encoder):
+    encoder, plan = tiny_encoder
+    result, _, (content, masks, regions) = _run(tiny_encoder)
+    for tap, _ in plan.style:
+        with torch.no_grad():
+            features = encoder(result[None])[tap][0]
+            targets = [gram(encoder(r.source.images[0][None])[tap][0]) for r in regions]
+            small = torch.nn.functional.interpolate(masks[None], size=features.shape[-2:], mode="area")[0]
+        for index in range(2):
+            own = masked_gram(features, small[index])
+            distances = [torch.mean((own - t) ** 2).item() for t in targets]
+            assert distances[index] < distances[1 - index], (tap, index, distances)
+
+
+def test_adam_also_lowers_the_loss(tiny_encoder):
+    _, seen, _ = _run(tiny_encoder, optimizer="adam", learning_rate=0.05)
+    assert seen[-1].losses["total"] < seen[0].losses["total"]
+
+
+def test_schedule_doubles_and_halves_iterations():
+    steps = schedule(768, 1024, coarse_start=256, iterations=200)
+    assert [size for size, _ in steps] == [(192, 256), (384, 512), (768, 1024)]
+    assert [its for _, its in steps] == [200, 100, 50]
+    assert schedule(100, 120, coarse_start=256, iterations=30) == [((100, 120), 30)]
