@@ -38,7 +38,8 @@ class RuleError(Exception):
         if self.key_path:
             parts.append(self.key_path)
         parts.append(self.message)
-        return ": ".join(parts)
+        # One line, whatever the user's strings hold: the CLI prints this as a single clean line.
+        return ": ".join(parts).replace("\r", "\\r").replace("\n", "\\n")
 
     def __reduce__(self):
         # Keyword-only attributes survive pickling (multiprocessing, pytest-xdist).

@@ -42,7 +42,9 @@ class Context:
 def describe(value: object) -> str:
     """Short TOML-flavoured description of a value for "expected ..., got ..." messages."""
     kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "an array", dict: "a table"}
+             dict: "a table"}
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
     shown = repr(value) if isinstance(value, (bool, int, float, str)) else ""
     return kinds.get(type(value), type(value).__name__) + (f" ({shown[:40]})" if shown else "")
 
@@ -88,17 +90,20 @@ def number(ctx: Context, path: KeyPath, value: object, *, low: float | None = No
     too_low = low is not None and (number_ <= low if low_open else number_ < low)
     too_high = high is not None and (number_ >= high if high_open else number_ > high)
     if too_low or too_high:
-        ctx.fail(path, f"expected a number in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}"
-                       f"{')' if high_open else ']'}, got {value}")
+        ctx.fail(path, f"expected a number {_range(low, high, low_open, high_open)}, got {value}")
     return number_
+
+
+def _range(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if high is None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
 def _finite(value: int | float) -> bool:
     return abs(value) < 1e300 if isinstance(value, int) else math.isfinite(value)
-
-
-def _bound(value: float | None) -> str:
-    return "inf" if value is None else f"{value:g}"
 
 
 def numbers(ctx: Context, path: KeyPath, value: object, *, count: int | None = None,
@@ -131,7 +136,8 @@ def file_path(ctx: Context, path: KeyPath, value: object, *, what: str) -> Path:
     except (OSError, ValueError):  # names too long or otherwise unusable for this file system
         exists = False
     if not exists:
-        ctx.fail(path, f"{what} not found: {resolved or text!r} (paths are relative to the rules file)")
+        shown = str(resolved) if resolved is not None else repr(text)
+        ctx.fail(path, f"{what} not found: {shown} (paths are relative to the rules file)")
     return resolved
 
 
