@@ -1,0 +1,109 @@
+"""Encoders: tap names and shapes, weights through the real loading code, the two MobileNetV2 conventions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+
+from regionstyle.encoder import LAYER_PLANS, build_encoder, load_encoder
+from regionstyle.encoder.vgg import vgg_layer_names
+from regionstyle.errors import BadInput, WeightsUnavailable
+
+MOBILENET = "models/mobilenet_v2_imagenet_quant/torchvision_state_dict.pt"
+
+
+@pytest.fixture()
+def empty_caches(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("REGIONSTYLE_HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+def test_vgg19_layer_names_follow_gatys():
+    names = vgg_layer_names(torchvision.models.vgg19(weights=None).features)
+    assert names["conv1_1"] == "0" and names["relu1_1"] == "1" and names["pool1"] == "4"
+    assert names["conv4_2"] == "21" and names["relu4_2"] == "22" and names["relu5_4"] == "35"
+    assert names["pool5"] == "36"
+
+
+def test_encoder_is_cut_after_the_deepest_tap_and_reports_shapes():
+    encoder = build_encoder("random", taps=["relu1_1", "relu3_1"])
+    assert len(encoder.body) == 12  # up to relu3_1 (index 11)
+    features = encoder(torch.rand(2, 3, 40, 56))
+    assert features["relu1_1"].shape == (2, 64, 40, 56)
+    assert features["relu3_1"].shape == (2, 256, 10, 14)
+    assert encoder.channels("relu3_1") == 256
+    assert not any(p.requires_grad for p in encoder.parameters())
+
+
+def test_random_encoder_is_seeded():
+    image = torch.rand(1, 3, 32, 32)
+    a = build_encoder("random", taps=["relu2_1"], seed=1)(image)["relu2_1"]
+    b = build_encoder("random", taps=["relu2_1"], seed=1)(image)["relu2_1"]
+    c = build_encoder("random", taps=["relu2_1"], seed=2)(image)["relu2_1"]
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(BadInput, match="choose from auto, vgg19"):
+        build_encoder("resnet")
+    with pytest.raises(BadInput, match="has no layer"):
+        build_encoder("random", taps=["relu9_9"])
+
+
+def test_missing_vgg_weights_give_an_actionable_error(empty_caches):
+    with pytest.raises(WeightsUnavailable) as info:
+        build_encoder("vgg19")
+    message = str(info.value)
+    assert "vgg19-dcbb9e9d.pth" in message and "regionstyle weights fetch vgg19" in message
+    assert "--encoder-weights" in message and "https://download.pytorch.org/models/" in message
+
+
+def test_auto_falls_back_to_random_with_a_warning(empty_caches):
+    encoder, warning = load_encoder("auto", taps=["relu1_1"])
+    assert encoder.info.name == "random" and not encoder.info.pretrained
+    assert "random" in warning and "regionstyle weights fetch vgg19" in warning
+
+
+def test_cached_weights_load_through_the_real_code(empty_caches):
+    state = torchvision.models.vgg16(weights=None).state_dict()
+    cache = empty_caches / "home" / "checkpoints"
+    cache.mkdir(parents=True)
+    torch.save(state, cache / "vgg16-397923af.pth")
+    encoder = build_encoder("vgg16", taps=["relu1_1"])
+    assert encoder.info.pretrained
+    torch.testing.assert_close(encoder.body[0].weight, state["features.0.weight"])
+
+
+def test_local_weights_file_is_used_and_a_missing_one_is_bad_input(empty_caches):
+    path = empty_caches / "mine.pth"
+    torch.save(torchvision.models.vgg16(weights=None).state_dict(), path)
+    assert build_encoder("vgg16", taps=["relu1_1"], weights_file=path).info.weights == str(path)
+    with pytest.raises(BadInput, match="not found"):
+        build_encoder("vgg16", weights_file=empty_caches / "nope.pth")
+
+
+def _reference_stem(state: dict, image: torch.Tensor, *, tf_padding: bool) -> torch.Tensor:
+    """MobileNetV2's stem computed by hand: pad, conv, batch norm (eval), ReLU6."""
+    x = image * 2 - 1
+    x = F.pad(x, (0, 1, 0, 1)) if tf_padding else F.pad(x, (1, 1, 1, 1))
+    x = F.conv2d(x, state["features.0.0.weight"], stride=2)
+    bn = {k: state[f"features.0.1.{k}"] for k in ("weight", "bias", "running_mean", "running_var")}
+    x = (x - bn["running_mean"][:, None, None]) / torch.sqrt(bn["running_var"][:, None, None] + 1e-5)
+    return (x * bn["weight"][:, None, None] + bn["bias"][:, None, None]).clamp(0, 6)
+
+
+@pytest.mark.shared
+def test_shared_mobilenet_loads_with_its_declared_tf_convention(shared_data):
+    path = shared_data / MOBILENET
+    encoder = build_encoder("mobilenet_v2", weights_file=path)
+    assert encoder.info.convention == "tf" and encoder.info.pretrained
+    image = torch.rand(1, 3, 64, 96)
+    state = torch.load(path, weights_only=True)
+    stem = encoder(image)["stem"][0]
+    torch.testing.assert_close(stem, _reference_stem(state, image, tf_padding=True)[0], atol=1e-4, rtol=1e-4)
+    symmetric = _reference_stem(state, image, tf_padding=False)[0]
+    assert (stem - symmetric).abs().max() > 1e-2  # the two conventions really differ
+    assert set(encoder(image)) == set(LAYER_PLANS["mobilenet_v2"].taps)
