@@ -6,7 +6,8 @@ import torch
 import torchvision
 from torch import nn
 
-VGG_BUILDERS = {"vgg19": torchvision.models.vgg19, "vgg16": torchvision.models.vgg16}
+# torchvision's layer configurations: "E" is VGG19, "D" is VGG16.
+VGG_CONFIGS = {"vgg19": "E", "vgg16": "D"}
 
 
 def vgg_layer_names(features: nn.Sequential) -> dict[str, str]:
@@ -30,15 +31,18 @@ def build_vgg(arch: str, *, state_dict: dict | None, seed: int = 0) -> nn.Sequen
 
     ReLUs are made out-of-place: a tap on a conv output must not be overwritten by the ReLU after it.
     """
-    model = VGG_BUILDERS[arch](weights=None)
+    # Only the convolutional stack is built: the classifier (~120M parameters) is never used.
+    features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs[VGG_CONFIGS[arch]])
     if state_dict is not None:
-        model.load_state_dict(state_dict, strict=True)
+        prefix = "features."
+        features.load_state_dict({k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)},
+                                 strict=True)
     else:
-        init_random_texture_filters(model.features, seed=seed)
-    for module in model.features:
+        init_random_texture_filters(features, seed=seed)
+    for module in features:
         if isinstance(module, nn.ReLU):
             module.inplace = False
-    return model.features
+    return features
 
 
 def init_random_texture_filters(features: nn.Sequential, *, seed: int) -> None:
