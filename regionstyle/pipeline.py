@@ -44,19 +44,30 @@ class StylizeResult:
 
 @dataclass
 class Session:
-    """Work shared across images: loaded encoders and segmenters, style targets per (style, scale)."""
+    """Work shared across images: loaded encoders and segmenters, style targets per (style, scale).
 
+    custom_encoder: a prebuilt (FeatureEncoder, LayerPlan) to use instead of the configured encoder
+    (tests use a tiny random network; embedders may bring their own).
+    """
+
+    custom_encoder: tuple[encoders.FeatureEncoder, encoders.LayerPlan] | None = None
     encoders: dict[tuple, tuple[encoders.FeatureEncoder, str | None]] = field(default_factory=dict)
     segmenters: dict[tuple, Any] = field(default_factory=dict)
     targets: TargetCache = field(default_factory=dict)
 
-    def encoder(self, config: TransferConfig, device: torch.device) -> tuple[encoders.FeatureEncoder, str | None]:
+    def encoder(self, config: TransferConfig, device: torch.device
+                ) -> tuple[encoders.FeatureEncoder, encoders.LayerPlan, str | None]:
+        """The feature network for ``config`` on ``device``, its layer plan, and a fallback warning or None."""
+        if self.custom_encoder is not None:
+            network, plan = self.custom_encoder
+            return network.to(device), plan, None
         key = (config.encoder, config.encoder_weights, config.seed, str(device))
         if key not in self.encoders:
             network, warning = encoders.load_encoder(config.encoder, weights_file=config.encoder_weights,
                                                      seed=config.seed)
             self.encoders[key] = (network.to(device).to(memory_format=torch.channels_last), warning)
-        return self.encoders[key]
+        network, warning = self.encoders[key]
+        return network, encoders.LAYER_PLANS[network.info.name], warning
 
     def segmenter(self, name: str, spec: maskrules.SegmentationSpec, device: str) -> Any:
         key = (name, spec, device)
@@ -166,7 +177,7 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
                      config: TransferConfig, device: torch.device, session: Session,
                      on_progress: ProgressCallback | None) -> tuple[np.ndarray, dict[str, Any]]:
     """One optimisation over every styled region; returns the stylised (H, W, 3) image and a report."""
-    network, warning = session.encoder(config, device)
+    network, plan, warning = session.encoder(config, device)
     content = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))).to(device)
     mask_tensor = torch.from_numpy(masks.masks).to(device)
     styled = _styled_regions(masks, resolution, content, mask_tensor, config)
@@ -181,8 +192,7 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
             on_progress(step)
 
     init = color.styled_start(content, mask_tensor, [(r.index, r.source) for r in styled if r.use_color])
-    result = optimize.optimize(content, mask_tensor, styled, encoder=network,
-                               plan=encoders.LAYER_PLANS[network.info.name], config=config, init=init,
+    result = optimize.optimize(content, mask_tensor, styled, encoder=network, plan=plan, config=config, init=init,
                                on_progress=progress, target_cache=session.targets)
     result = _preserve_colours(result, content, mask_tensor, masks, resolution)
     report["losses"] = last.get("losses", {})
