@@ -1,0 +1,84 @@
+"""What every segmenter offers, and how the registry describes one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from regionstyle.datatypes import Segmentation
+from regionstyle.errors import BadInput
+
+if TYPE_CHECKING:
+    import maskrules
+
+
+@runtime_checkable
+class Segmenter(Protocol):
+    """Turns photos into per-pixel classes of one vocabulary.
+
+    ``segment`` takes float32 (H, W, 3) RGB images in [0, 1] (any sizes) and returns one
+    :class:`Segmentation` per image: int32 (H, W) labels at full size (argmax of bilinearly upsampled
+    logits) and float32 (K, h, w) softmax probabilities at the model's working resolution.
+    """
+
+    name: str
+    vocabulary: maskrules.Vocabulary
+
+    def segment(self, images: Sequence[np.ndarray]) -> list[Segmentation]: ...
+
+
+@dataclass(frozen=True)
+class SegmenterInfo:
+    """One registered segmenter.
+
+    vocabulary: name of its class vocabulary ("ade20k-150", "cityscapes", "voc").
+    weights: the :mod:`regionstyle.weights` checkpoint it loads.
+    builder: ``builder(info, device=..., weights=..., spec=..., download=...) -> Segmenter``.
+    """
+
+    name: str
+    description: str
+    vocabulary: str
+    weights: str
+    builder: Callable[..., Segmenter]
+    aliases: tuple[str, ...] = ()
+
+
+def resolve_device(device: str) -> str:
+    """Validate a torch device string; refuse CUDA when it is not there rather than fail later."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise BadInput(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise BadInput(f"device {device!r} requested but CUDA is not available here; use device='cpu'")
+    return str(parsed)
+
+
+def load_vocabulary(classes: maskrules.Vocabulary | str | Path) -> maskrules.Vocabulary:
+    """A vocabulary from a class list file (one class a line, optionally "<id> <name>"), a vocabulary name,
+    or a Vocabulary already loaded. A class list that spells a built-in vocabulary becomes that built-in."""
+    import maskrules
+
+    if isinstance(classes, maskrules.Vocabulary):
+        return classes
+    if isinstance(classes, Path) or Path(str(classes)).expanduser().is_file():
+        path = Path(classes).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"cannot read class list {path}: {exc}") from exc
+        try:
+            return maskrules.vocabulary_from_class_list(text, name=path.stem)
+        except maskrules.RuleError as exc:
+            raise BadInput(f"class list {path}: {exc}") from None
+    try:
+        return maskrules.get_vocabulary(str(classes))
+    except maskrules.RuleError as exc:
+        raise BadInput(f"classes {str(classes)!r}: not a class list file, and {exc}") from None

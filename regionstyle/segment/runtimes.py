@@ -1,0 +1,102 @@
+"""Thin wrappers around the optional model-file runtimes: onnxruntime and ai-edge-litert (TFLite).
+
+Each exposes the same three things: the input shape (None for dynamic axes), whether it takes a batch, and
+``run(batch) -> output array``. Imports happen here, so a missing runtime names the extra to install.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from regionstyle.errors import MissingDependency, SegmentationError
+
+log = logging.getLogger(__name__)
+
+
+class OnnxRunner:
+    """An onnxruntime session; CUDA when asked for and available, otherwise the CPU."""
+
+    def __init__(self, path: Path, *, device: str = "cpu") -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise MissingDependency(
+                f"running {path.name} needs onnxruntime: pip install regionstyle[onnx]") from None
+        providers = ["CPUExecutionProvider"]
+        if device.startswith("cuda"):
+            if "CUDAExecutionProvider" in ort.get_available_providers():
+                providers.insert(0, "CUDAExecutionProvider")
+            else:
+                log.warning("onnxruntime here has no CUDA provider; running %s on the CPU", path.name)
+        try:
+            self._session = ort.InferenceSession(str(path), providers=providers)
+        except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+            raise SegmentationError(f"onnxruntime cannot load {path}: {exc}") from exc
+        first = self._session.get_inputs()[0]
+        self._input_name = first.name
+        self.input_shape = tuple(d if isinstance(d, int) and d > 0 else None for d in first.shape)
+        self.input_dtype = np.uint8 if "uint8" in first.type else np.float32
+        self.batched = self.input_shape[0] is None
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """(N, ...) input -> the first output, as numpy."""
+        try:
+            return self._session.run(None, {self._input_name: cast_input(batch, self.input_dtype)})[0]
+        except Exception as exc:  # shape/type mismatches surface as onnxruntime's own exception types
+            raise SegmentationError(f"onnxruntime failed on an input of shape {batch.shape}: {exc}") from exc
+
+
+class TFLiteRunner:
+    """An ai-edge-litert interpreter on all CPU cores this process may use; one image per call."""
+
+    def __init__(self, path: Path, *, device: str = "cpu") -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise MissingDependency(
+                f"running {path.name} needs the TFLite runtime: pip install regionstyle[tflite]") from None
+        if device.startswith("cuda"):
+            log.warning("the TFLite runtime runs on the CPU; ignoring device %r for %s", device, path.name)
+        try:
+            self._interpreter = Interpreter(model_path=str(path), num_threads=len(os.sched_getaffinity(0)))
+            self._interpreter.allocate_tensors()
+        except Exception as exc:  # the runtime raises bare RuntimeError/ValueError for bad files
+            raise SegmentationError(f"the TFLite runtime cannot load {path}: {exc}") from exc
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        self.input_shape = tuple(int(d) if d > 0 else None for d in self._input["shape_signature"])
+        self.input_dtype = self._input["dtype"]
+        self.batched = False
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """(1, ...) input -> the first output, dequantised to float32 when the model is quantised."""
+        try:
+            self._interpreter.set_tensor(self._input["index"], cast_input(batch, self.input_dtype))
+            self._interpreter.invoke()
+        except (RuntimeError, ValueError) as exc:
+            raise SegmentationError(f"the TFLite runtime failed on an input of shape {batch.shape}: {exc}") from exc
+        out = self._interpreter.get_tensor(self._output["index"])
+        scale, zero_point = self._output.get("quantization", (0.0, 0))
+        if np.issubdtype(out.dtype, np.integer) and scale:
+            return (out.astype(np.float32) - zero_point) * scale
+        return out
+
+
+def cast_input(batch: np.ndarray, dtype: type) -> np.ndarray:
+    """Float input -> the model's input dtype; integer inputs are rounded and clipped, never wrapped."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(batch), info.min, info.max).astype(dtype)
+    return batch.astype(dtype, copy=False)
+
+
+def open_runtime(path: Path, *, device: str = "cpu") -> OnnxRunner | TFLiteRunner:
+    """The runner for a model file, by suffix."""
+    runner = {".onnx": OnnxRunner, ".tflite": TFLiteRunner}.get(path.suffix.lower())
+    if runner is None:
+        raise SegmentationError(f"no runtime for {path.suffix!r} files; expected .onnx or .tflite")
+    return runner(path, device=device)
