@@ -23,6 +23,8 @@ from regionstyle.errors import BadImage
 log = logging.getLogger(__name__)
 
 GREY16_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+# Modes Pillow decodes at full precision; other 16-bit files (colour PNG/TIFF) it squashes to 8 bits.
+FULL_PRECISION_MODES = GREY16_MODES | {"F"}
 # How to turn an image stored with EXIF orientation n upright (the inverse of how it was stored).
 _UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
     1: lambda a: a,
@@ -58,7 +60,7 @@ def to_uint16(pixels: np.ndarray) -> np.ndarray:
 
 def bit_depth(image: Image.Image, data: bytes) -> int:
     """Bits per sample of the source file: 16 for 16-bit PNG/TIFF and 16-bit grey, else 8."""
-    if image.mode in GREY16_MODES:
+    if image.mode in FULL_PRECISION_MODES:
         return 16
     if image.format == "PNG":
         return 16 if _png.bit_depth(data) == 16 else 8
@@ -85,10 +87,13 @@ def decode_16bit(path: Path, data: bytes, *, tiff: bool) -> tuple[np.ndarray, np
 
 
 def from_pillow(path: Path, image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bytes | None]:
-    """RGB, alpha and the still-valid ICC profile of an image Pillow decoded (8-bit or 16-bit grey)."""
+    """RGB, alpha and the still-valid ICC profile of an image Pillow decoded (8-bit, 16-bit or float grey)."""
     icc = image.info.get("icc_profile") or None
     if image.mode in GREY16_MODES:
         grey = np.clip(np.asarray(image).astype(np.float32) / np.float32(65535.0), 0.0, 1.0)
+        return np.repeat(grey[..., None], 3, axis=2), None, _rgb_profile_only(icc)
+    if image.mode == "F":  # floating-point grey (TIFF): taken to be in [0, 1] already
+        grey = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
         return np.repeat(grey[..., None], 3, axis=2), None, _rgb_profile_only(icc)
     if image.mode == "CMYK":
         return _cmyk_to_rgb(image, icc), None, None

@@ -42,6 +42,7 @@ from regionstyle._encode import (
     output_format,
 )
 from regionstyle._pixels import (
+    FULL_PRECISION_MODES,
     GREY16_MODES,
     bit_depth,
     decode_16bit,
@@ -86,7 +87,7 @@ def read_image(path: PathLike, *, max_pixels: int = 100_000_000) -> LoadedImage:
         left = _orientation(image.getexif().get(_ORIENTATION, 1))  # the turn Pillow left to us
         stored = left if tiff_tag is None else _orientation(tiff_tag)
         depth = bit_depth(image, data)
-        if depth == 16 and image.mode not in GREY16_MODES:
+        if depth == 16 and image.mode not in FULL_PRECISION_MODES:
             rgb, alpha = decode_16bit(path, data, tiff=image.format == "TIFF")  # ignores the tag
             icc = image.info.get("icc_profile") or None
             orientation = stored

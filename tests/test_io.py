@@ -216,6 +216,13 @@ def test_grey_greyalpha_and_bilevel(tmp_path):
     np.testing.assert_array_equal(rio.read_image(tmp_path / "b.png").pixels[0, :, 0], [1.0, 0.0])
 
 
+def test_float_grey_tiff_is_clipped_to_unit_range(tmp_path):
+    Image.fromarray(np.array([[0.0, 0.25, 1.5]], np.float32)).save(tmp_path / "f.tif")  # mode F
+    loaded = rio.read_image(tmp_path / "f.tif")
+    assert loaded.bit_depth == 16
+    np.testing.assert_array_equal(loaded.pixels[0, :, 1], [0.0, 0.25, 1.0])
+
+
 def test_rgb_png_with_transparent_colour(tmp_path):
     rgb = np.array([[[10, 20, 30], [1, 2, 3]]], np.uint8)
     Image.fromarray(rgb).save(tmp_path / "trns.png", transparency=(10, 20, 30))
