@@ -54,11 +54,11 @@ from regionstyle._pixels import (
 )
 from regionstyle._safewrite import atomic_write, refuse_protected
 from regionstyle.datatypes import LoadedImage
-from regionstyle.errors import BadImage
+from regionstyle.errors import BadImage, BadInput
 
 __all__ = [
     "SUFFIX_FORMATS", "orient", "read_color_label_map", "read_image", "read_label_map", "to_uint16", "to_uint8",
-    "write_image",
+    "write_image", "write_label_map",
 ]
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,27 @@ def read_color_label_map(
         raise BadImage(f"{path}: {len(missing)} colour(s) are not in the legend, e.g. {shown}")
     lookup = np.array([ids[int(c)] for c in colours], dtype=np.int32)
     return lookup[inverse.reshape(packed.shape)]
+
+
+def write_label_map(path: PathLike, labels: np.ndarray, *, protect: Iterable[PathLike] = ()) -> Path:
+    """Write class ids (H, W), integers in 0..65535, as a single-channel PNG or TIFF, atomically.
+
+    8-bit when every id fits in 0..255, else 16-bit; :func:`read_label_map` reads it back exactly.
+    Raises BadInput for a lossy or unknown suffix or a protected path, ValueError for bad ids.
+    """
+    path = Path(path)
+    fmt = output_format(path, None)
+    if fmt not in ("png", "tiff"):
+        raise BadInput(f"cannot write the label map {path} as {fmt.upper()}: use .png or .tif (lossless)")
+    ids = np.asarray(labels)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"labels: expected integer class ids of shape (H, W), got {ids.dtype} {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() > 65535):
+        raise ValueError(f"labels: ids must be in 0..65535, got {ids.min()}..{ids.max()}")
+    image = Image.fromarray(ids.astype(np.uint8 if ids.size == 0 or ids.max() <= 255 else np.uint16))
+    refuse_protected(path, protect)
+    atomic_write(path, lambda handle: image.save(handle, format=fmt.upper()))
+    return path
 
 
 def _refuse_lossy_labels(path: Path, image: Image.Image) -> None:

@@ -383,6 +383,29 @@ def test_label_map_refuses_colour_and_jpeg(tmp_path):
         rio.read_label_map(tmp_path / "ids.jpg")
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_write_label_map_round_trips_8_and_16_bit(tmp_path, suffix):
+    small = np.array([[0, 3], [255, 22]], np.int64)
+    wide = np.array([[0, 300], [65535, 1]], np.int32)
+    for name, ids, mode in (("small", small, "L"), ("wide", wide, "I;16")):
+        path = rio.write_label_map(tmp_path / f"{name}{suffix}", ids)
+        with Image.open(path) as image:
+            assert image.mode == mode
+        np.testing.assert_array_equal(rio.read_label_map(path), ids)
+
+
+def test_write_label_map_refusals(tmp_path):
+    with pytest.raises(BadInput, match=r"as JPEG: use \.png or \.tif"):
+        rio.write_label_map(tmp_path / "ids.jpg", np.zeros((2, 2), np.uint8))
+    with pytest.raises(ValueError, match=r"ids must be in 0\.\.65535, got -1\.\.0"):
+        rio.write_label_map(tmp_path / "ids.png", np.array([[-1, 0]]))
+    with pytest.raises(ValueError, match="integer class ids"):
+        rio.write_label_map(tmp_path / "ids.png", np.zeros((2, 2), np.float32))
+    source = rio.write_label_map(tmp_path / "given.png", np.zeros((2, 2), np.uint8))
+    with pytest.raises(BadInput, match="refusing to overwrite the input"):
+        rio.write_label_map(source, np.ones((2, 2), np.uint8), protect=[source])
+
+
 def test_color_label_map_with_legend(tmp_path):
     colours = np.array([[[255, 0, 0], [0, 0, 255]], [[0, 0, 255], [9, 9, 9]]], np.uint8)
     Image.fromarray(colours).save(tmp_path / "c.png")
