@@ -20,9 +20,10 @@ _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _STRIP_OFFSETS = 273
 _ORIENTATION = 274
 # Tags that describe an image's layout: taken from the pixels written, never from the caller's EXIF.
-_LAYOUT_TAGS = frozenset(
-    {254, 256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339, 34675}
-)
+_LAYOUT_TAGS = frozenset({
+    254, 255, 256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 292, 293, 317, 320, 322, 323, 324, 325,
+    338, 339, 340, 341, 530, 531, 532, 34675,
+})
 
 
 def layout_tags() -> frozenset[int]:
