@@ -37,6 +37,13 @@ def config_options(g: Globals, size: int | None, iterations: int | None, encoder
             "preview": preview, "device": g.device, "seed": g.seed}
 
 
+def show_progress(g: Globals) -> bool:
+    """Bars only for a person at a terminal: not under --quiet/--json, not into logs or pipes."""
+    import sys
+
+    return not (g.quiet or g.json) and sys.stderr.isatty()
+
+
 def default_output(image: Path) -> Path:
     return image.with_name(f"{image.stem}.styled.png")
 
@@ -80,7 +87,7 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, size: int |
         photo = io.read_image(image)
         ruleset = pipeline.load_ruleset(rules)
         config = make_config(ruleset.defaults, **config_options(g, size, iterations, encoder, encoder_weights, preview))
-        bar = ProgressBar(enabled=not (g.quiet or g.json), label=image.name)
+        bar = ProgressBar(enabled=show_progress(g), label=image.name)
         try:
             result = pipeline.run(photo, ruleset, config, labels=labels, on_progress=bar)
         finally:
@@ -108,6 +115,4 @@ def summary_line(report: dict[str, Any]) -> str:
     lines = [f"wrote {report['output']}  [{report['timings']['total']:.1f} s, encoder {report['encoder']['name']}"
              f", seam {seam if seam is not None else 'n/a'}]",
              "  styled: " + (", ".join(styled) or "nothing")]
-    if report.get("encoder_warning"):
-        lines.append("  note: " + report["encoder_warning"])
-    return "\n".join(lines)
+    return "\n".join(lines)  # an encoder fallback was already logged as a warning
