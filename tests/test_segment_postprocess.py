@@ -13,8 +13,9 @@ from PIL import Image
 from regionstyle.errors import BadInput
 from regionstyle.segment.conventions import InputConventions
 from regionstyle.segment.postprocess import (
-    channels_first_probs,
+    dense_argmax,
     scores_to_segmentation,
+    softmax_channels_first,
     source_index,
     upsampled_argmax,
 )
@@ -32,39 +33,45 @@ def reference_argmax(scores_khw: torch.Tensor, size: tuple[int, int]) -> torch.T
 def test_upsampled_argmax_equals_full_interpolation(h, w, k, out_h, out_w, seed):
     gen = torch.Generator().manual_seed(seed)
     scores = torch.randn(k, h, w, generator=gen, dtype=torch.float64)
-    fast = upsampled_argmax(scores.permute(1, 2, 0).contiguous(), (out_h, out_w))
-    assert torch.equal(fast, reference_argmax(scores, (out_h, out_w)))
+    expected = reference_argmax(scores, (out_h, out_w)).numpy()
+    channels_last = np.ascontiguousarray(scores.permute(1, 2, 0).numpy())
+    np.testing.assert_array_equal(upsampled_argmax(channels_last, (out_h, out_w), channel_axis=2), expected)
+    np.testing.assert_array_equal(upsampled_argmax(scores.numpy(), (out_h, out_w), channel_axis=0), expected)
+    np.testing.assert_array_equal(dense_argmax(scores, (out_h, out_w)).numpy(), expected)
 
 
-def test_upsampled_argmax_on_blocky_maps_and_strided_input():
-    # Large uniform areas exercise the shortcut; a non-contiguous (permuted) view the general gather path.
+def test_upsampled_argmax_on_blocky_maps():
+    # Large uniform areas exercise the shortcut, the noise the mixed-cell path.
     gen = torch.Generator().manual_seed(3)
     coarse = torch.randn(5, 6, 7, generator=gen)
     scores = coarse.repeat_interleave(4, dim=1).repeat_interleave(3, dim=2) + 0.01 * torch.randn(5, 24, 21, generator=gen)
-    fast = upsampled_argmax(scores.permute(1, 2, 0), (97, 61))
-    assert torch.equal(fast, reference_argmax(scores, (97, 61)))
+    fast = upsampled_argmax(scores.double().numpy(), (297, 61), channel_axis=0)
+    np.testing.assert_array_equal(fast, reference_argmax(scores, (297, 61)).numpy())
+    np.testing.assert_array_equal(dense_argmax(scores.double(), (297, 61)).numpy(), fast)  # > one band
 
 
 def test_source_index_matches_interpolate_weights():
     # Interpolating a ramp with the returned indices/weights reproduces F.interpolate exactly.
-    ramp = torch.arange(9, dtype=torch.float64)
+    ramp = np.arange(9, dtype=np.float64)
     i0, i1, frac = source_index(23, 9)
-    ours = ramp[i0] * (1 - frac.double()) + ramp[i1] * frac.double()
-    theirs = F.interpolate(ramp.view(1, 1, 9), size=23, mode="linear", align_corners=False).view(-1)
-    assert torch.allclose(ours, theirs, atol=1e-6)
+    ours = ramp[i0] * (1 - frac) + ramp[i1] * frac
+    theirs = F.interpolate(torch.from_numpy(ramp).view(1, 1, 9), size=23, mode="linear", align_corners=False)
+    np.testing.assert_allclose(ours, theirs.view(-1).numpy(), atol=1e-12)
 
 
-def test_channels_first_probs_is_a_transposed_softmax():
-    scores = torch.randn(19, 5, 4)
-    probs = channels_first_probs(scores)
-    assert probs.shape == (4, 19, 5) and probs.dtype == np.float32
-    np.testing.assert_allclose(probs, scores.softmax(-1).permute(2, 0, 1).numpy(), rtol=1e-6)
+@pytest.mark.parametrize("channel_axis", [0, 2])
+def test_softmax_channels_first_for_both_layouts(channel_axis):
+    scores = torch.randn(19, 37, 4)  # (K, h, w); 37 rows span several blocks
+    given_scores = scores.numpy() if channel_axis == 0 else np.ascontiguousarray(scores.permute(1, 2, 0).numpy())
+    probs = softmax_channels_first(given_scores, channel_axis=channel_axis)
+    assert probs.shape == (19, 37, 4) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs, scores.softmax(0).numpy(), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(probs.sum(0), 1.0, atol=1e-5)
 
 
 def test_ids_output_is_resized_like_pillow_nearest():
     ids = np.random.default_rng(0).integers(0, 5, size=(7, 9)).astype(np.int32)
-    seg = scores_to_segmentation(torch.from_numpy(ids), size=(30, 20), output="ids",
+    seg = scores_to_segmentation(ids, size=(30, 20), output="ids", channel_axis=-1,
                                  class_names=tuple("abcde"), vocabulary="custom", source="test")
     expected = np.asarray(Image.fromarray(ids.astype(np.uint8)).resize((20, 30), Image.NEAREST))
     np.testing.assert_array_equal(seg.labels, expected)
@@ -72,11 +79,11 @@ def test_ids_output_is_resized_like_pillow_nearest():
 
 
 def test_logits_output_gives_full_size_labels_and_working_size_probs():
-    scores = torch.randn(6, 8, 3)
-    seg = scores_to_segmentation(scores, size=(13, 17), output="logits", class_names=("a", "b", "c"),
-                                 vocabulary="custom", source="test")
-    assert seg.labels.shape == (13, 17) and seg.probs.shape == (3, 6, 8)
-    assert torch.equal(torch.from_numpy(seg.labels).long(), reference_argmax(scores.permute(2, 0, 1), (13, 17)))
+    scores = torch.randn(3, 6, 8)
+    seg = scores_to_segmentation(scores, size=(13, 17), output="logits", channel_axis=0,
+                                 class_names=("a", "b", "c"), vocabulary="custom", source="test")
+    assert seg.labels.shape == (13, 17) and seg.labels.dtype == np.int32 and seg.probs.shape == (3, 6, 8)
+    np.testing.assert_array_equal(seg.labels, reference_argmax(scores, (13, 17)).numpy())
 
 
 def test_prepare_batch_normalises_lays_out_and_flips_channels():

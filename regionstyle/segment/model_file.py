@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-
 from regionstyle.datatypes import Segmentation
 from regionstyle.errors import BadInput, SegmentationError
 from regionstyle.segment.base import load_vocabulary
@@ -57,27 +55,28 @@ class ModelFileSegmenter:
                 output = self._runner.run(batch)
                 for row, index in enumerate(chunk):
                     results[index] = self._to_segmentation(output[row], size)
+                del output  # may be a view of the runtime's buffer, which must be free for the next run
         return results  # type: ignore[return-value]
 
     def _to_segmentation(self, output: np.ndarray, size: tuple[int, int]) -> Segmentation:
-        scores = torch.from_numpy(np.ascontiguousarray(self._channels_last(output)))
-        return scores_to_segmentation(scores, size=size, output=self.conventions.output,
+        scores, channel_axis = self._locate_classes(output)
+        return scores_to_segmentation(scores, size=size, output=self.conventions.output, channel_axis=channel_axis,
                                       class_names=self.vocabulary.classes, vocabulary=self.vocabulary.name,
                                       source=self.source)
 
-    def _channels_last(self, output: np.ndarray) -> np.ndarray:
-        """One image's output -> (h, w, K) scores, or (h, w) ids."""
+    def _locate_classes(self, output: np.ndarray) -> tuple[np.ndarray, int]:
+        """One image's output and its class axis: (h, w, K) -> 2, (K, h, w) -> 0, ids (h, w) -> -1."""
         k = len(self.vocabulary.classes)
         if self.conventions.output == "ids":
             squeezed = np.squeeze(output)
             if squeezed.ndim == 2:
-                return squeezed
+                return squeezed, -1
         elif output.ndim == 3:
             # Prefer the axis the input layout suggests; fall back to whichever axis has K entries.
-            if output.shape[-1] == k and (self.conventions.layout == "NHWC" or output.shape[0] != k):
-                return output
+            if output.shape[2] == k and (self.conventions.layout == "NHWC" or output.shape[0] != k):
+                return output, 2
             if output.shape[0] == k:
-                return output.transpose(1, 2, 0)
+                return output, 0
         raise SegmentationError(
             f"{self.name}: output of shape {output.shape} does not fit {self.conventions.output!r} with "
             f"{k} classes ({self.vocabulary.name}); check output / classes in its model.toml")

@@ -1,10 +1,14 @@
-"""Network output -> :class:`Segmentation`: exact argmax of bilinearly upsampled logits, softmax at work size.
+"""Network output -> :class:`Segmentation`: argmax of bilinearly upsampled logits, softmax at work size.
 
 Upsampling K class maps to a multi-megapixel photo costs K x H x W floats (1.5 GB for ADE20K at 1920x1314)
-and seconds of CPU. It is not needed: bilinear interpolation is a convex combination of the four source
-pixels around an output pixel, so when one class is the argmax at all four, it is the argmax of every
-interpolated vector in between. Only output pixels in "mixed" cells (a few percent, along class borders)
-need the full K-vector interpolation. The result equals ``F.interpolate(..., "bilinear").argmax`` exactly.
+and seconds of CPU. On the CPU it is not needed: bilinear interpolation is a convex combination of the
+four source pixels around an output pixel, so when one class is the argmax at all four, it is the argmax
+of every interpolated vector in between. Only output pixels in "mixed" cells (a few percent, along class
+borders) need the full K-vector interpolation. On CUDA the dense interpolation runs in row bands.
+Both give ``F.interpolate(..., "bilinear", align_corners=False).argmax`` exactly.
+
+The CPU path is numpy on purpose: many small torch ops each open an OpenMP region, and on a shared
+2-core machine their barriers made the same work 5-10x slower.
 """
 
 from __future__ import annotations
@@ -14,95 +18,118 @@ import torch
 
 from regionstyle.datatypes import Segmentation
 
-_CHUNK = 16384  # mixed pixels interpolated at once: 16k x K floats x 4 corners stays around 40 MB for K=151
-_SOFTMAX_ROWS = 8  # rows per block when transposing (h, w, K) -> (K, h, w); keeps each block in cache
+_CHUNK = 16384  # mixed pixels interpolated at once: 16k x K floats x 4 corners, ~40 MB for K=151
+_ROWS = 16  # rows per block for the softmax: keeps each block in cache while it is transposed
+_BAND = 128  # output rows per dense band on CUDA
 
 
-def source_index(n_out: int, n_in: int, *, device: torch.device | str = "cpu"):
+def source_index(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bilinear source indices and weights of ``F.interpolate(align_corners=False)`` along one axis.
 
     Returns (i0, i1, frac): int64 (n_out,), int64 (n_out,), float64 (n_out,); out = in[i0]*(1-f) + in[i1]*f.
     """
-    pos = ((torch.arange(n_out, dtype=torch.float64, device=device) + 0.5) * (n_in / n_out) - 0.5).clamp(min=0)
-    i0 = pos.floor().long().clamp(max=n_in - 1)
-    i1 = (i0 + 1).clamp(max=n_in - 1)
-    return i0, i1, pos - i0
+    pos = np.maximum((np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5, 0.0)
+    i0 = np.minimum(np.floor(pos).astype(np.int64), n_in - 1)
+    return i0, np.minimum(i0 + 1, n_in - 1), pos - i0
 
 
-def upsampled_argmax(scores: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def upsampled_argmax(scores: np.ndarray, size: tuple[int, int], *, channel_axis: int = 2) -> np.ndarray:
     """Argmax over classes of ``scores`` bilinearly upsampled to ``size``, without materialising it.
 
-    scores: float (h, w, K) class scores (logits or probabilities), channels last, any strides.
-    Returns int64 (H, W) class ids on the same device.
+    scores: float (h, w, K) with ``channel_axis=2`` or (K, h, w) with ``channel_axis=0``.
+    Returns int64 (H, W) class ids.
     """
-    h, w, k = scores.shape
-    best = _argmax_last(scores)
-    flat = scores.reshape(h * w, k)  # a view when channels-last contiguous; row gathers are then cheap
-    y0, y1, fy = source_index(size[0], h, device=scores.device)
-    x0, x1, fx = source_index(size[1], w, device=scores.device)
-    fy, fx = fy.to(scores.dtype), fx.to(scores.dtype)
-    uniform = _uniform_cells(best)
-    labels = best[y0][:, x0]
-    rows, cols = torch.nonzero(~uniform[y0][:, x0], as_tuple=True)
-    for start in range(0, rows.numel(), _CHUNK):
+    k = scores.shape[channel_axis]
+    h, w = (scores.shape[:2] if channel_axis == 2 else scores.shape[1:])
+    best = scores.argmax(axis=channel_axis)
+    (y0, y1, fy), (x0, x1, fx) = source_index(size[0], h), source_index(size[1], w)
+    labels = best.take(y0, axis=0).take(x0, axis=1)
+    rows, cols = np.nonzero(~_uniform_cells(best).take(y0, axis=0).take(x0, axis=1))
+    flat = scores.reshape(h * w, k) if channel_axis == 2 else scores.reshape(k, h * w)
+
+    def corner(index: np.ndarray) -> np.ndarray:  # (n, K) score vectors at flat pixel indices
+        return flat.take(index, axis=0) if channel_axis == 2 else flat.take(index, axis=1).T
+
+    for start in range(0, rows.size, _CHUNK):
         r, c = rows[start:start + _CHUNK], cols[start:start + _CHUNK]
         a, b, wy = y0[r] * w, y1[r] * w, fy[r, None]
         d, e, wx = x0[c], x1[c], fx[c, None]
-        top = torch.lerp(flat.index_select(0, a + d), flat.index_select(0, a + e), wx)
-        bottom = torch.lerp(flat.index_select(0, b + d), flat.index_select(0, b + e), wx)
-        labels[r, c] = torch.lerp(top, bottom, wy).argmax(-1)
+        top = corner(a + d) * (1 - wx) + corner(a + e) * wx
+        bottom = corner(b + d) * (1 - wx) + corner(b + e) * wx
+        labels[r, c] = (top * (1 - wy) + bottom * wy).argmax(axis=1)
     return labels
 
 
-def _uniform_cells(best: torch.Tensor) -> torch.Tensor:
+def _uniform_cells(best: np.ndarray) -> np.ndarray:
     """True where the cell spanned by (i, j) .. (i+1, j+1) has one argmax at all four corners (edges clamp)."""
-    same = torch.ones_like(best, dtype=torch.bool)
+    same = np.ones(best.shape, dtype=bool)
     same[:, :-1] &= best[:, :-1] == best[:, 1:]
     same[:-1, :] &= best[:-1, :] == best[1:, :]
     same[:-1, :-1] &= best[:-1, :-1] == best[1:, 1:]
     return same
 
 
-def _argmax_last(scores: torch.Tensor) -> torch.Tensor:
-    if scores.device.type == "cpu":
-        # numpy's argmax over a contiguous last axis is ~5x faster than torch's on CPU here.
-        return torch.from_numpy(np.argmax(scores.numpy(), axis=-1))
-    return scores.argmax(-1)
+def dense_argmax(scores: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The same argmax by plain separable interpolation in bands of rows (for GPUs); (K, h, w) -> (H, W)."""
+    (y0, y1, fy), (x0, x1, fx) = source_index(size[0], scores.shape[1]), source_index(size[1], scores.shape[2])
+    as_tensor = lambda a: torch.as_tensor(a, device=scores.device)  # noqa: E731
+    x0, x1, fx = as_tensor(x0), as_tensor(x1), as_tensor(fx).to(scores.dtype)
+    bands = []
+    for start in range(0, size[0], _BAND):
+        rows = slice(start, start + _BAND)
+        wy = as_tensor(fy[rows]).to(scores.dtype)[None, :, None]
+        tmp = scores[:, as_tensor(y0[rows])] * (1 - wy) + scores[:, as_tensor(y1[rows])] * wy
+        bands.append((tmp[:, :, x0] * (1 - fx) + tmp[:, :, x1] * fx).argmax(0))
+    return torch.cat(bands)
 
 
-def channels_first_probs(scores: torch.Tensor, *, already_probs: bool = False) -> np.ndarray:
-    """Softmax over classes, transposed to float32 (K, h, w) numpy; input float (h, w, K) channels last.
+def softmax_channels_first(scores: np.ndarray, *, channel_axis: int = 2, already_probs: bool = False) -> np.ndarray:
+    """Softmax over classes (or renormalised probabilities) as float32 (K, h, w), in cache-sized row blocks."""
+    k = scores.shape[channel_axis]
+    h, w = (scores.shape[:2] if channel_axis == 2 else scores.shape[1:])
+    out = np.empty((k, h, w), dtype=np.float32)
+    for row in range(0, h, _ROWS):
+        block = (scores[row:row + _ROWS] if channel_axis == 2 else scores[:, row:row + _ROWS]).astype(np.float32)
+        if not already_probs:
+            block = np.exp(block - block.max(axis=channel_axis, keepdims=True))
+        block /= np.maximum(block.sum(axis=channel_axis, keepdims=True), 1e-12)
+        out[:, row:row + _ROWS] = block.transpose(2, 0, 1) if channel_axis == 2 else block
+    return out
 
-    Done in row blocks: a whole-array transpose of (h, w, K) is cache-hostile and ~3x slower.
-    """
-    h, w, k = scores.shape
-    out = torch.empty((k, h, w), dtype=torch.float32)
-    for row in range(0, h, _SOFTMAX_ROWS):
-        block = scores[row:row + _SOFTMAX_ROWS].float()
-        block = block / block.sum(-1, keepdim=True).clamp(min=1e-12) if already_probs else block.softmax(-1)
-        out[:, row:row + _SOFTMAX_ROWS] = block.permute(2, 0, 1).cpu()
-    return out.numpy()
 
-
-def scores_to_segmentation(scores: torch.Tensor, *, size: tuple[int, int], output: str,
-                           class_names: tuple[str, ...], vocabulary: str, source: str) -> Segmentation:
+def scores_to_segmentation(scores: np.ndarray | torch.Tensor, *, size: tuple[int, int], output: str,
+                           channel_axis: int, class_names: tuple[str, ...], vocabulary: str,
+                           source: str) -> Segmentation:
     """One image's network output -> Segmentation at full ``size`` (height, width).
 
-    scores: (h, w, K) float logits or probabilities, or (h, w) integer ids when ``output == "ids"``.
+    scores: logits or probabilities with classes on ``channel_axis`` (0 or 2), or (h, w) integer ids when
+        ``output == "ids"``; numpy, or a torch tensor (CUDA tensors are post-processed on the GPU).
     """
+    if isinstance(scores, torch.Tensor) and scores.device.type != "cpu" and output != "ids":
+        return _on_device(scores, size=size, output=output, channel_axis=channel_axis,
+                          class_names=class_names, vocabulary=vocabulary, source=source)
+    scores = scores.numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
     if output == "ids":
-        ids = _nearest(scores.long(), size)
-        return Segmentation(labels=ids.cpu().numpy().astype(np.int32), class_names=class_names,
+        return Segmentation(labels=nearest(scores, size).astype(np.int32), class_names=class_names,
                             vocabulary=vocabulary, source=source, probs=None)
-    labels = upsampled_argmax(scores, size).cpu().numpy().astype(np.int32)
-    probs = channels_first_probs(scores, already_probs=output == "probs")
+    labels = upsampled_argmax(scores, size, channel_axis=channel_axis).astype(np.int32)
+    probs = softmax_channels_first(scores, channel_axis=channel_axis, already_probs=output == "probs")
     return Segmentation(labels=labels, class_names=class_names, vocabulary=vocabulary, source=source,
                         probs=probs)
 
 
-def _nearest(ids: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Nearest-neighbour resize of an id map (pixel centres; Pillow's NEAREST convention)."""
+def _on_device(scores: torch.Tensor, *, size: tuple[int, int], output: str, channel_axis: int,
+               class_names: tuple[str, ...], vocabulary: str, source: str) -> Segmentation:
+    khw = (scores.permute(2, 0, 1) if channel_axis == 2 else scores).float()
+    probs = khw / khw.sum(0, keepdim=True).clamp(min=1e-12) if output == "probs" else khw.softmax(0)
+    labels = dense_argmax(khw, size)
+    return Segmentation(labels=labels.cpu().numpy().astype(np.int32), class_names=class_names,
+                        vocabulary=vocabulary, source=source, probs=probs.contiguous().cpu().numpy())
+
+
+def nearest(ids: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of an id map, sampling at pixel centres (Pillow's NEAREST convention)."""
     h, w = ids.shape
-    rows = ((torch.arange(size[0], device=ids.device) + 0.5) * (h / size[0])).long().clamp(max=h - 1)
-    cols = ((torch.arange(size[1], device=ids.device) + 0.5) * (w / size[1])).long().clamp(max=w - 1)
-    return ids[rows][:, cols]
+    rows = np.minimum(((np.arange(size[0]) + 0.5) * (h / size[0])).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(size[1]) + 0.5) * (w / size[1])).astype(np.int64), w - 1)
+    return ids.take(rows, axis=0).take(cols, axis=1)

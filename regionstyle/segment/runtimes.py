@@ -73,13 +73,17 @@ class TFLiteRunner:
         self.batched = False
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """(1, ...) input -> the first output, dequantised to float32 when the model is quantised."""
+        """(1, ...) input -> the first output, dequantised to float32 when the model is quantised.
+
+        The array may share memory with the interpreter: use it before the next ``run``.
+        """
         try:
             self._interpreter.set_tensor(self._input["index"], cast_input(batch, self.input_dtype))
             self._interpreter.invoke()
         except (RuntimeError, ValueError) as exc:
             raise SegmentationError(f"the TFLite runtime failed on an input of shape {batch.shape}: {exc}") from exc
-        out = self._interpreter.get_tensor(self._output["index"])
+        # A view of the interpreter's buffer, not a copy (160 MB for ADE20K logits): valid until the next run.
+        out = self._interpreter.tensor(self._output["index"])()
         scale, zero_point = self._output.get("quantization", (0.0, 0))
         if np.issubdtype(out.dtype, np.integer) and scale:
             return (out.astype(np.float32) - zero_point) * scale

@@ -62,9 +62,8 @@ class TorchSegmenter:
         return scores
 
     def _to_segmentation(self, scores: torch.Tensor, size: tuple[int, int]) -> Segmentation:
-        channels_last = scores.permute(1, 2, 0).float().contiguous()
-        return scores_to_segmentation(channels_last, size=size, output=self.conventions.output,
-                                      class_names=self.vocabulary.classes, vocabulary=self.vocabulary.name,
+        return scores_to_segmentation(scores.float().contiguous(), size=size, output=self.conventions.output,
+                                      channel_axis=0, class_names=self.vocabulary.classes, vocabulary=self.vocabulary.name,
                                       source=self.source)
 
 

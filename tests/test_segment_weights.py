@@ -1,0 +1,108 @@
+"""Segmenter weights in regionstyle.weights: hub caches, status rows, fetch offline, hash checks."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import torch
+
+from regionstyle import weights as weight_store
+from regionstyle.errors import WeightsUnavailable
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    for var in ("REGIONSTYLE_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return monkeypatch
+
+
+def fake_snapshot(cache, repo, payload: bytes = b"weights"):
+    folder = cache / ("models--" + repo.replace("/", "--"))
+    snapshot = folder / "snapshots" / "c0ffee"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text('{"_model_class": "Segformer"}')
+    (snapshot / "model.safetensors").write_bytes(payload)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("c0ffee")
+    return snapshot
+
+
+def test_hub_cache_follows_the_environment_at_call_time(env, tmp_path):
+    assert weight_store.hf_hub_cache() == tmp_path / "hf" / "hub"
+    env.setenv("HF_HUB_CACHE", str(tmp_path / "elsewhere"))
+    assert weight_store.hf_hub_cache() == tmp_path / "elsewhere"
+    env.setenv("REGIONSTYLE_HOME", str(tmp_path / "project"))
+    assert weight_store.hf_cache_candidates() == [tmp_path / "project" / "huggingface", tmp_path / "elsewhere"]
+
+
+def test_status_reports_cached_rows_with_size_and_source(env, tmp_path):
+    fake_snapshot(tmp_path / "hf" / "hub", "smp-hub/segformer-b0-512x512-ade-160k", b"x" * 1234)
+    torch_file = weight_store.cache_candidates(weight_store.get_spec("deeplabv3_resnet101"))[-1]
+    torch_file.parent.mkdir(parents=True)
+    torch_file.write_bytes(b"y" * 99)
+    rows = {row.name: row for row in weight_store.weights_status()}
+    assert rows["ade20k-b0"].cached and rows["ade20k-b0"].size_bytes == 1234
+    assert rows["ade20k-b0"].source == "https://huggingface.co/smp-hub/segformer-b0-512x512-ade-160k"
+    assert rows["deeplabv3_resnet101"].cached and rows["deeplabv3_resnet101"].size_bytes == 99
+    assert rows["deeplabv3_resnet101"].path == torch_file
+    assert not rows["ade20k-b2"].cached and rows["ade20k-b2"].path is None
+    assert weight_store.is_cached("ade20k-b0") and not weight_store.is_cached("ade20k")
+
+
+def test_project_cache_is_searched_first(env, tmp_path):
+    env.setenv("REGIONSTYLE_HOME", str(tmp_path / "project"))
+    snapshot = fake_snapshot(tmp_path / "project" / "huggingface", "smp-hub/segformer-b2-1024x1024-city-160k")
+    assert weight_store.hf_cached_snapshot(weight_store.get_spec("cityscapes")) == snapshot
+
+
+def test_fetch_offline_is_one_actionable_error(env, tmp_path):
+    with pytest.raises(WeightsUnavailable) as info:
+        weight_store.fetch("ade20k-b1")  # fetch() dispatches hub entries too
+    message = str(info.value)
+    assert "HF_HUB_OFFLINE is set" in message and "smp-hub/segformer-b1-512x512-ade-160k" in message
+    assert "regionstyle weights fetch ade20k-b1" in message
+
+
+def test_fetch_returns_an_existing_snapshot_without_network(env, tmp_path):
+    snapshot = fake_snapshot(tmp_path / "hf" / "hub", "smp-hub/segformer-b3-512x512-ade-160k")
+    assert weight_store.fetch("ade20k-b3") == snapshot
+
+
+def test_download_failure_becomes_weights_unavailable(env, monkeypatch):
+    import huggingface_hub
+
+    env.delenv("HF_HUB_OFFLINE")
+
+    def unreachable(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", unreachable)
+    with pytest.raises(WeightsUnavailable, match="download failed: network is unreachable"):
+        weight_store.fetch_hf("cityscapes-b0", progress=False)
+
+
+def test_corrupt_lfs_blob_is_detected_and_removed(tmp_path):
+    payload = b"model bytes"
+    blob = tmp_path / "blobs" / hashlib.sha256(payload).hexdigest()
+    blob.parent.mkdir()
+    blob.write_bytes(payload)
+    weight_store._verify_hf_blob(blob)  # intact: no error
+    blob.write_bytes(b"tampered")
+    with pytest.raises(WeightsUnavailable, match="failed its sha256 check"):
+        weight_store._verify_hf_blob(blob)
+    assert not blob.exists()
+
+
+def test_hub_checkpoint_loads_safetensors_and_config(env, tmp_path):
+    from safetensors.torch import save_file
+
+    snapshot = fake_snapshot(tmp_path / "hf" / "hub", "smp-hub/segformer-b4-512x512-ade-160k")
+    save_file({"w": torch.arange(3.0)}, str(snapshot / "model.safetensors"))
+    checkpoint = weight_store.load_hf_checkpoint("ade20k-b4")
+    assert checkpoint.config == {"_model_class": "Segformer"}
+    assert torch.equal(checkpoint.state_dict["w"], torch.arange(3.0))
