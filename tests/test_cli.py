@@ -1,0 +1,104 @@
+"""The command line through click's CliRunner: outputs, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from regionstyle.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@pytest.fixture()
+def runner():
+    return CliRunner()
+
+
+def test_help_is_fast_and_imports_no_torch():
+    code = ("import sys, time; t = time.perf_counter(); from regionstyle.cli import main; "
+            "assert 'torch' not in sys.modules, 'torch imported by --help'; print(time.perf_counter() - t)")
+    seconds = float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+    assert seconds < 1.0
+
+
+def test_version(runner):
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and "regionstyle" in result.output
+
+
+def test_explain_on_the_sample_scene(runner):
+    result = runner.invoke(main, ["--json", "explain", str(SAMPLES / "scene.png"), str(SAMPLES / "scene.toml")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    labels = np.asarray(Image.open(SAMPLES / "scene.labels.png"))
+    regions = {r["region"]: r for r in data["regions"]}
+    assert regions["sky"]["share"] == pytest.approx((labels == 3).mean(), abs=1e-3)
+    assert regions["sky"]["style"] == "watercolor"
+    assert regions["road"]["style"] == "keep"
+    assert data["vocabulary"] == "ade20k"
+
+
+def test_explain_writes_an_overlay(runner, tmp_path):
+    out = tmp_path / "overlay.png"
+    result = runner.invoke(main, ["explain", str(SAMPLES / "scene.png"), str(SAMPLES / "scene.toml"),
+                                  "--overlay", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "sky" in result.output and out.is_file()
+    assert Image.open(out).size[0] == Image.open(SAMPLES / "scene.png").size[0]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[map]\nsky = 'watercolr'\n", "did you mean 'watercolor'"),
+    ("[map\nsky = 1\n", "rules.toml"),
+    ("[map]\nskye = 'watercolor'\n", "skye"),
+    ("[mapp]\nsky = 'watercolor'\n", "mapp"),
+])
+def test_bad_rules_give_one_line_and_exit_2(runner, tmp_path, text, fragment):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text)
+    result = runner.invoke(main, ["explain", str(SAMPLES / "scene.png"), str(rules),
+                                  "--labels", str(SAMPLES / "scene.labels.png")])
+    assert result.exit_code == 2
+    assert fragment in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_non_image_is_bad_input(runner, tmp_path):
+    bad = tmp_path / "photo.jpg"
+    bad.write_text("not an image")
+    result = runner.invoke(main, ["explain", str(bad), str(SAMPLES / "scene.toml")])
+    assert result.exit_code == 2 and "photo.jpg" in result.output and "Traceback" not in result.output
+
+
+def test_apply_refuses_to_overwrite(runner, tmp_path):
+    existing = tmp_path / "out.png"
+    existing.write_bytes(b"keep me")
+    result = runner.invoke(main, ["apply", str(SAMPLES / "scene.png"), str(SAMPLES / "scene.toml"),
+                                  "-o", str(existing)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert existing.read_bytes() == b"keep me"
+    result = runner.invoke(main, ["apply", str(SAMPLES / "scene.png"), str(SAMPLES / "scene.toml"),
+                                  "-o", str(SAMPLES / "scene.png")])
+    assert result.exit_code == 2 and "input" in result.output
+
+
+@pytest.mark.slow
+def test_apply_end_to_end_writes_image_and_manifest(runner, tmp_path):
+    out = tmp_path / "styled.png"
+    result = runner.invoke(main, ["--seed", "1", "apply", str(SAMPLES / "scene.png"), str(SAMPLES / "scene.toml"),
+                                  "-o", str(out), "--size", "96", "--iterations", "4", "--manifest"])
+    assert result.exit_code == 0, result.output
+    styled = np.asarray(Image.open(out))
+    assert styled.shape[:2] == (64, 96)
+    manifest = json.loads((tmp_path / "styled.png.json").read_text())
+    assert manifest["settings"]["seed"] == 1 and manifest["settings"]["long_side"] == 96
+    assert {r["name"] for r in manifest["regions"]} >= {"sky", "building", "road"}
+    assert manifest["encoder"]["name"] in ("random", "vgg19")
