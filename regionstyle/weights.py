@@ -299,7 +299,8 @@ def _verify_hf_blob(path: Path) -> None:
         raise WeightsUnavailable(f"downloaded file {path} failed its sha256 check and was removed; fetch it again")
 
 
-def load_hf_checkpoint(name: str, *, local_file: str | Path | None = None, download: bool = False) -> HubCheckpoint:
+def load_hf_checkpoint(name: str, *, local_file: str | Path | None = None,
+                       download: bool = False) -> HubCheckpoint:
     """A hub checkpoint from ``local_file`` (a folder with ``HF_FILES``, or one weights file), the caches, or
     (if allowed) a download. Weights load as data only: safetensors, or ``torch.load(weights_only=True)``."""
     spec = get_spec(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -44,7 +46,8 @@ def test_upsampled_argmax_on_blocky_maps():
     # Large uniform areas exercise the shortcut, the noise the mixed-cell path.
     gen = torch.Generator().manual_seed(3)
     coarse = torch.randn(5, 6, 7, generator=gen)
-    scores = coarse.repeat_interleave(4, dim=1).repeat_interleave(3, dim=2) + 0.01 * torch.randn(5, 24, 21, generator=gen)
+    scores = coarse.repeat_interleave(4, dim=1).repeat_interleave(3, dim=2)
+    scores = scores + 0.01 * torch.randn(5, 24, 21, generator=gen)
     fast = upsampled_argmax(scores.double().numpy(), (297, 61), channel_axis=0)
     np.testing.assert_array_equal(fast, reference_argmax(scores, (297, 61)).numpy())
     np.testing.assert_array_equal(dense_argmax(scores.double(), (297, 61)).numpy(), fast)  # > one band
@@ -119,7 +122,7 @@ def test_prepare_batch_downscales_with_antialiasing():
     (np.zeros((4, 4, 3), np.uint8), "expected float pixels in [0, 1], got dtype uint8"),
 ])
 def test_check_image_says_what_it_got(bad, message):
-    with pytest.raises(BadInput, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(BadInput, match=re.escape(message)):
         check_image(bad)
 
 
@@ -130,3 +133,16 @@ def test_conventions_validate_with_key_names():
         InputConventions(mean=(0.5, 0.5, 0.5))
     scaled = InputConventions(mean=(127.5,) * 3, std=(127.5,) * 3).scaled_mean_std()
     assert scaled == ((0.5,) * 3, (0.5,) * 3)
+
+
+def test_device_path_matches_the_cpu_path():
+    # The CUDA branch (dense banded interpolation, torch softmax) run here on CPU tensors.
+    from regionstyle.segment.postprocess import _on_device
+
+    scores = torch.randn(7, 30, 20)
+    cpu = scores_to_segmentation(scores, size=(200, 90), output="logits", channel_axis=0,
+                                 class_names=tuple("abcdefg"), vocabulary="custom", source="t")
+    dev = _on_device(scores.permute(1, 2, 0), size=(200, 90), output="logits", channel_axis=2,
+                     class_names=tuple("abcdefg"), vocabulary="custom", source="t")
+    assert (dev.labels == cpu.labels).mean() > 0.9999
+    np.testing.assert_allclose(dev.probs, cpu.probs, atol=1e-6)

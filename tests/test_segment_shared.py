@@ -33,7 +33,8 @@ def segmentations():
     from regionstyle.segment import build_segmenter
 
     photos = sorted((SHARED / "photos").glob("*.jpg"))
-    pairs = [(p, SHARED / "labels" / f"{p.stem}.png") for p in photos if (SHARED / "labels" / f"{p.stem}.png").is_file()]
+    pairs = [(p, SHARED / "labels" / f"{p.stem}.png") for p in photos]
+    pairs = [(photo, label) for photo, label in pairs if label.is_file()]
     segmenter = build_segmenter(str(MODEL / "model.tflite"))
     results = []
     for photo, label in pairs:  # one at a time: each Segmentation holds 160 MB of probabilities

@@ -71,7 +71,8 @@ def _uniform_cells(best: np.ndarray) -> np.ndarray:
 
 def dense_argmax(scores: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The same argmax by plain separable interpolation in bands of rows (for GPUs); (K, h, w) -> (H, W)."""
-    (y0, y1, fy), (x0, x1, fx) = source_index(size[0], scores.shape[1]), source_index(size[1], scores.shape[2])
+    (y0, y1, fy) = source_index(size[0], scores.shape[1])
+    (x0, x1, fx) = source_index(size[1], scores.shape[2])
     as_tensor = lambda a: torch.as_tensor(a, device=scores.device)  # noqa: E731
     x0, x1, fx = as_tensor(x0), as_tensor(x1), as_tensor(fx).to(scores.dtype)
     bands = []
@@ -83,13 +84,15 @@ def dense_argmax(scores: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return torch.cat(bands)
 
 
-def softmax_channels_first(scores: np.ndarray, *, channel_axis: int = 2, already_probs: bool = False) -> np.ndarray:
-    """Softmax over classes (or renormalised probabilities) as float32 (K, h, w), in cache-sized row blocks."""
+def softmax_channels_first(scores: np.ndarray, *, channel_axis: int = 2,
+                           already_probs: bool = False) -> np.ndarray:
+    """Softmax over classes (or renormalised probabilities) as float32 (K, h, w), in cache-sized blocks."""
     k = scores.shape[channel_axis]
     h, w = (scores.shape[:2] if channel_axis == 2 else scores.shape[1:])
     out = np.empty((k, h, w), dtype=np.float32)
     for row in range(0, h, _ROWS):
-        block = (scores[row:row + _ROWS] if channel_axis == 2 else scores[:, row:row + _ROWS]).astype(np.float32)
+        rows = scores[row:row + _ROWS] if channel_axis == 2 else scores[:, row:row + _ROWS]
+        block = rows.astype(np.float32)
         if not already_probs:
             block = np.exp(block - block.max(axis=channel_axis, keepdims=True))
         block /= np.maximum(block.sum(axis=channel_axis, keepdims=True), 1e-12)

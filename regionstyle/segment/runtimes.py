@@ -81,8 +81,9 @@ class TFLiteRunner:
             self._interpreter.set_tensor(self._input["index"], cast_input(batch, self.input_dtype))
             self._interpreter.invoke()
         except (RuntimeError, ValueError) as exc:
-            raise SegmentationError(f"the TFLite runtime failed on an input of shape {batch.shape}: {exc}") from exc
-        # A view of the interpreter's buffer, not a copy (160 MB for ADE20K logits): valid until the next run.
+            raise SegmentationError(
+                f"the TFLite runtime failed on an input of shape {batch.shape}: {exc}") from exc
+        # A view of the interpreter's buffer, not a copy (160 MB of ADE20K logits): valid until the next run.
         out = self._interpreter.tensor(self._output["index"])()
         scale, zero_point = self._output.get("quantization", (0.0, 0))
         if np.issubdtype(out.dtype, np.integer) and scale:

@@ -8,6 +8,7 @@ smp's default ("imagenet") would download encoder weights behind the user's back
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,8 +58,18 @@ def build_segformer(info: SegmenterInfo, *, device: str = "cpu", weights: str | 
     network = network_from_config(checkpoint.config or default_config(info.weights))
     load_into(network, checkpoint.state_dict, what=f"{info.name} ({checkpoint.path})")
     return TorchSegmenter(name=info.name, network=network, vocabulary=get_vocabulary(info.vocabulary),
-                          conventions=conventions_with_spec(segformer_conventions(info), spec),
+                          conventions=_multiple_of_32(conventions_with_spec(segformer_conventions(info), spec)),
                           source=f"smp:{weight_store.get_spec(info.weights).hf_repo}", device=device)
+
+
+def _multiple_of_32(conventions: InputConventions) -> InputConventions:
+    """SegFormer's four stride-2 stages need sides divisible by 32: round a requested size up."""
+    size = conventions.size
+    if size is None or (size[0] % 32 == 0 and size[1] % 32 == 0):
+        return conventions
+    rounded = tuple(-(-side // 32) * 32 for side in size)
+    log.warning("input_size %s rounded up to %s: SegFormer needs multiples of 32", list(size), list(rounded))
+    return replace(conventions, size=rounded)
 
 
 def network_from_config(config: dict) -> torch.nn.Module:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,8 +16,6 @@ from regionstyle.segment.preprocess import group_by_size, prepare_batch
 
 if TYPE_CHECKING:
     import maskrules
-
-log = logging.getLogger(__name__)
 
 
 class TorchSegmenter:
@@ -52,8 +49,13 @@ class TorchSegmenter:
 
     def _run(self, images: list[np.ndarray]) -> torch.Tensor:
         batch = prepare_batch(images, self.conventions, device=self.device)
-        with torch.inference_mode():
-            scores = self._forward(self._network(batch))
+        try:
+            with torch.inference_mode():
+                scores = self._forward(self._network(batch))
+        except RuntimeError as exc:  # shape limits, out of memory: one line, not a trace from deep inside
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SegmentationError(f"{self.name} failed on a batch of shape {tuple(batch.shape)} on "
+                                    f"{self.device}: {first}") from exc
         k = len(self.vocabulary.classes)
         if scores.ndim != 4 or scores.shape[1] != k:
             raise SegmentationError(
@@ -63,8 +65,8 @@ class TorchSegmenter:
 
     def _to_segmentation(self, scores: torch.Tensor, size: tuple[int, int]) -> Segmentation:
         return scores_to_segmentation(scores.float().contiguous(), size=size, output=self.conventions.output,
-                                      channel_axis=0, class_names=self.vocabulary.classes, vocabulary=self.vocabulary.name,
-                                      source=self.source)
+                                      channel_axis=0, class_names=self.vocabulary.classes,
+                                      vocabulary=self.vocabulary.name, source=self.source)
 
 
 def load_into(network: torch.nn.Module, state_dict: dict, *, what: str) -> torch.nn.Module:
