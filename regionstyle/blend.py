@@ -23,12 +23,15 @@ from regionstyle.datatypes import RegionMasks
 def keep_weight(masks: RegionMasks, *, feather_px: float) -> np.ndarray:
     """Weight (H, W) in [0, 1] of the photo in the final image: 1 on every unstyled pixel, fading outward.
 
-    The hard part is where unstyled masks dominate (sum >= 0.5); feathering only ever raises values
-    outside it, so the keep pixels themselves stay exactly 1.
+    The hard part is every pixel owned by an unstyled region (``masks.owner``, the partition before
+    feathering; where no owner map is given, where unstyled masks dominate); feathering only ever raises
+    values outside it, so the keep pixels themselves stay exactly 1.
     """
-    unstyled = sum((m for m, styled in zip(masks.masks, masks.styled) if not styled),
-                   np.zeros(masks.masks.shape[1:], np.float32))
-    hard = (unstyled >= 0.5).astype(np.float32)
+    unstyled = [i for i, styled in enumerate(masks.styled) if not styled]
+    if masks.owner is not None:
+        hard = np.isin(masks.owner, unstyled).astype(np.float32)
+    else:
+        hard = (masks.masks[unstyled].sum(axis=0) >= 0.5).astype(np.float32)
     if feather_px <= 0:
         return hard
     distance = cv2.distanceTransform((1 - hard).astype(np.uint8), cv2.DIST_L2, 5)

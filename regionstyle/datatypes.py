@@ -66,15 +66,18 @@ class RegionMasks:
     """Soft masks of the style regions of one image; at every pixel the masks sum to 1.
 
     names: one per region, in the order of ``masks`` (e.g. "sky", "building", "keep", "unstyled").
-    masks: float32 (R, H, W) in [0, 1].
+    masks: float32 (R, H, W) in [0, 1], feathered: they guide the optimisation.
     styled: False for regions that must come out untouched (``keep`` rules and pixels no rule covers).
     rule_index: index of the resolved region in the rule resolution, or -1 for the unstyled remainder.
+    owner: int (H, W) index of the region each pixel belongs to before feathering (the hard partition:
+        every pixel of a keep region stays bit-identical, and seams are measured along its borders).
     """
 
     names: tuple[str, ...]
     masks: np.ndarray
     styled: tuple[bool, ...]
     rule_index: tuple[int, ...] = field(default=())
+    owner: np.ndarray | None = None
 
     @property
     def areas(self) -> tuple[float, ...]:

@@ -119,7 +119,7 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     timings["optimise"] = time.perf_counter() - clock - timings["segment"]
     weight = blend.keep_weight(masks, feather_px=config.feather)
     final = blend.composite(stylized, pixels, weight)
-    labels_map = np.argmax(masks.masks, axis=0)
+    labels_map = masks.owner if masks.owner is not None else np.argmax(masks.masks, axis=0)
     timings["total"] = time.perf_counter() - clock
     report = _report(config, segmentation, segmenter_note, masks, resolution, optimise_report,
                      seam=blend.seam_score(final, pixels, labels_map), timings=timings)

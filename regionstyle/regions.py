@@ -51,13 +51,17 @@ def build_region_masks(segmentation: Segmentation, resolution: maskrules.Resolut
     if cleanup_px > 0:
         masks = remove_islands(masks, min_pixels=cleanup_px * cleanup_px)
     widths = [feather_px if r.feather is None else r.feather for r in regions] + [feather_px]
+    hard_owner = owner_map(masks)  # before feathering: the partition keep regions are judged by
     masks = feather(masks, widths)
-    keep = [i for i in range(len(masks)) if not styled[i] or masks[i].any()]
+    keep = [i for i in range(len(masks)) if not styled[i] or masks[i].any() or (hard_owner == i).any()]
     names = [r.name for r in regions] + [REMAINDER]
     log.info("region masks: %s", ", ".join(f"{names[i]} {masks[i].mean():.1%}" for i in keep))
+    renumber = np.full(len(masks), -1, np.int32)
+    renumber[keep] = np.arange(len(keep), dtype=np.int32)
     return RegionMasks(names=tuple(names[i] for i in keep), masks=np.ascontiguousarray(masks[keep]),
                        styled=tuple(bool(styled[i]) for i in keep),
-                       rule_index=tuple(i if i < len(regions) else -1 for i in keep))
+                       rule_index=tuple(i if i < len(regions) else -1 for i in keep),
+                       owner=renumber[hard_owner])
 
 
 def _check_inputs(segmentation: Segmentation, resolution: maskrules.Resolution, *, min_area: float,
