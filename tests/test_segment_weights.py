@@ -106,3 +106,32 @@ def test_hub_checkpoint_loads_safetensors_and_config(env, tmp_path):
     checkpoint = weight_store.load_hf_checkpoint("ade20k-b4")
     assert checkpoint.config == {"_model_class": "Segformer"}
     assert torch.equal(checkpoint.state_dict["w"], torch.arange(3.0))
+
+
+def test_fetch_downloads_both_files_into_the_cache_and_checks_the_lfs_hash(env, monkeypatch, tmp_path):
+    import huggingface_hub
+
+    env.delenv("HF_HUB_OFFLINE")
+    calls = []
+
+    def fake_download(repo, file_name, *, cache_dir):
+        """Mimic huggingface_hub's layout: blobs/<sha256> for LFS files, symlinked from the snapshot."""
+        calls.append((repo, file_name, cache_dir))
+        payload = b"{}" if file_name == "config.json" else b"safetensors bytes"
+        folder = cache_dir / ("models--" + repo.replace("/", "--"))
+        name = "0" * 40 if file_name == "config.json" else hashlib.sha256(payload).hexdigest()
+        (folder / "blobs").mkdir(parents=True, exist_ok=True)
+        (folder / "blobs" / name).write_bytes(payload)
+        link = folder / "snapshots" / "abc" / file_name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(folder / "blobs" / name)
+        (folder / "refs").mkdir(exist_ok=True)
+        (folder / "refs" / "main").write_text("abc")
+        return str(link)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    snapshot = weight_store.fetch("cityscapes-b1", progress=False)
+    assert [c[1] for c in calls] == ["config.json", "model.safetensors"]
+    assert calls[0][0] == "smp-hub/segformer-b1-1024x1024-city-160k" and calls[0][2] == tmp_path / "hf" / "hub"
+    assert snapshot == weight_store.hf_cached_snapshot(weight_store.get_spec("cityscapes-b1"))
+    assert weight_store.fetch("cityscapes-b1") == snapshot and len(calls) == 2  # cached: no second download

@@ -6,7 +6,6 @@ scenery need the ``ade20k`` or ``cityscapes`` backends.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +16,6 @@ from regionstyle.segment.torch_model import TorchSegmenter, load_into
 
 if TYPE_CHECKING:
     from maskrules import SegmentationSpec
-
-log = logging.getLogger(__name__)
 
 # torchvision's own eval transform for these weights: shorter side 520, ImageNet mean/std.
 DEEPLAB_CONVENTIONS = InputConventions(short_side=520, mean=IMAGENET_MEAN, std=IMAGENET_STD)

@@ -85,6 +85,7 @@ def build_segmenter(name_or_path: str, *, device: str = "cpu", weights: str | Pa
                        "the segmenter it names")
     if name in REGISTRY or name in _ALIASES:
         info = get_segmenter_info(name)
+        log.debug("building segmenter %s (weights %s) on %s", info.name, weights or info.weights, device)
         return info.builder(info, device=resolve_device(device), weights=weights, spec=spec, download=download)
     if not _looks_like_path(name):
         get_segmenter_info(name)  # raises, listing the valid names
