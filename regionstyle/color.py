@@ -9,6 +9,7 @@ artistic style transfer":
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from regionstyle.losses import color_moments
@@ -19,9 +20,12 @@ _LUMA = torch.tensor([0.299, 0.587, 0.114])
 
 def _sqrtm(cov: torch.Tensor, *, inverse: bool = False) -> torch.Tensor:
     """Symmetric square root (or inverse root) of a 3x3 covariance, regularised so flat regions work."""
-    values, vectors = torch.linalg.eigh(cov.double() + 1e-5 * torch.eye(3, dtype=torch.float64))
-    powered = values.clamp_min(1e-8) ** (-0.5 if inverse else 0.5)
-    return (vectors * powered) @ vectors.T
+    # numpy's LAPACK call: torch.linalg.eigh was seen failing to converge on well-conditioned 3x3
+    # covariances here (torch 2.14 CPU), and a 3x3 problem gains nothing from the device anyway.
+    matrix = cov.detach().double().cpu().numpy() + 1e-5 * np.eye(3)
+    values, vectors = np.linalg.eigh(matrix)
+    powered = np.clip(values, 1e-8, None) ** (-0.5 if inverse else 0.5)
+    return torch.from_numpy((vectors * powered) @ vectors.T).to(cov.device)
 
 
 def transfer_moments(pixels: torch.Tensor, *, source_mean: torch.Tensor, source_cov: torch.Tensor,

@@ -78,7 +78,7 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
     with torch.autocast(image.device.type, dtype=autocast_dtype or torch.bfloat16,
                         enabled=autocast_dtype is not None):
         # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
-        features = encoder(image.contiguous(memory_format=torch.channels_last))
+        features = encoder(image.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
     features = {tap: f[0].float() for tap, f in features.items()}
     weights = problem.weights
     style = sum((_region_style(features, term, problem.plan) for term in problem.regions),

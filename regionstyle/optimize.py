@@ -24,7 +24,9 @@ from regionstyle.targets import StyleSource, StyleTarget, style_target
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
-TargetCache = dict[tuple[str, int], StyleTarget]
+# Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them).
+FINE_ABOVE = 600
+TargetCache = dict[tuple[str, int, tuple[str, ...]], StyleTarget]
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,10 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
     clock = _Clock(steps)
     for scale, (size, iterations) in enumerate(steps):
         image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
-        problem = build_problem(content, masks, regions, size=size, encoder=encoder, plan=plan,
-                                config=config, target_cache=target_cache)
+        fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
+        # A fine scale keeps the coarser result's structure (its content target) and refines texture.
+        problem = build_problem(image[0] if fine else content, masks, regions, size=size, encoder=encoder,
+                                plan=plan.fine if fine else plan, config=config, target_cache=target_cache)
         report = clock.reporter(scale, size, on_progress)
         image = run_scale(image, problem, encoder, config=config, iterations=iterations, report=report)
     return image[0].clamp(0, 1)
@@ -86,7 +90,11 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
 def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion], *,
                   size: tuple[int, int], encoder: FeatureEncoder, plan: LayerPlan, config: TransferConfig,
                   target_cache: TargetCache | None) -> ScaleProblem:
-    """Everything a scale's loss needs that does not depend on the pixels being optimised."""
+    """Everything a scale's loss needs that does not depend on the pixels being optimised.
+
+    content: (3, H, W) the image whose features the content loss keeps (the photo, or at fine scales the
+    upsampled coarser result); it is resized to ``size``.
+    """
     scaled = F.interpolate(content[None], size=size, mode="bilinear", antialias=True)
     scaled_masks = resize_masks(masks, size)
     style_taps = tuple(tap for tap, _ in plan.style)
@@ -98,7 +106,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
         area = float(scaled_masks[region.index].mean())
         terms.append(RegionTerm(region.name, target, region_layers, scaled_masks[region.index],
                                 region.strength, area, region.use_color))
-    content_features = encoder(scaled)[plan.content][0].float()
+    content_features = encoder(scaled, taps=(plan.content,))[plan.content][0].float()
     weights = LossWeights(style=config.style_weight if config.style_weight is not None else plan.style_weight,
                           content=config.content_weight, tv=config.tv_weight, color=config.color_weight)
     return ScaleProblem(plan=plan, regions=tuple(terms), content_target=content_features,
@@ -108,7 +116,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
 
 def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
             device: torch.device, cache: TargetCache | None) -> StyleTarget:
-    key = (source.key, long_side)
+    key = (source.key, long_side, taps)
     if cache is not None and key in cache:
         return cache[key]
     target = style_target(source, encoder, taps, content_long_side=long_side, device=device)

@@ -69,10 +69,11 @@ class Session:
         network, warning = self.encoders[key]
         return network, encoders.LAYER_PLANS[network.info.name], warning
 
-    def segmenter(self, name: str, spec: maskrules.SegmentationSpec, device: str) -> Any:
-        key = (name, spec, device)
+    def segmenter(self, name: str, spec: maskrules.SegmentationSpec, device: str,
+                  weights: str | Path | None = None) -> Any:
+        key = (name, spec, device, str(weights))
         if key not in self.segmenters:
-            self.segmenters[key] = segment.build_segmenter(name, device=device, spec=spec)
+            self.segmenters[key] = segment.build_segmenter(name, device=device, spec=spec, weights=weights)
         return self.segmenters[key]
 
 
@@ -101,15 +102,16 @@ def load_ruleset(rules: maskrules.RuleSet | str | Path) -> maskrules.RuleSet:
 
 
 def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, *,
-        labels: str | Path | None = None, session: Session | None = None,
-        on_progress: ProgressCallback | None = None) -> StylizeResult:
+        labels: str | Path | None = None, segmenter_weights: str | Path | None = None,
+        session: Session | None = None, on_progress: ProgressCallback | None = None) -> StylizeResult:
     """Stylise one decoded photo with a parsed rules file (no files are written)."""
     session = session or Session()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     device = resolve_device(config.device)
     pixels, alpha = _working_pixels(photo, config)
-    segmentation, segmenter_note = _segment(pixels, ruleset, labels, device, session)
+    segmentation, segmenter_note = _segment(pixels, ruleset, labels, device, session,
+                                            segmenter_weights=segmenter_weights)
     timings["segment"] = time.perf_counter() - clock
     resolution = maskrules.resolve(ruleset, _vocabulary(segmentation, ruleset))
     masks = region_stage.build_region_masks(segmentation, resolution, min_area=ruleset.segmentation.min_area,
@@ -140,7 +142,8 @@ def _working_pixels(photo: LoadedImage, config: TransferConfig) -> tuple[np.ndar
 
 
 def _segment(pixels: np.ndarray, ruleset: maskrules.RuleSet, labels: str | Path | None, device: torch.device,
-             session: Session, classes: str | Path | None = None) -> tuple[Segmentation, str]:
+             session: Session, classes: str | Path | None = None, *,
+             segmenter_weights: str | Path | None = None) -> tuple[Segmentation, str]:
     """Labels from a label map (argument, then rules) or from a segmenter (rules' choice, or auto)."""
     spec = ruleset.segmentation
     label_file = Path(labels) if labels else spec.labels
@@ -149,7 +152,7 @@ def _segment(pixels: np.ndarray, ruleset: maskrules.RuleSet, labels: str | Path 
         seg = segment.load_label_map_segmentation(label_file, classes=classes, image_size=pixels.shape[:2])
         return seg, f"label map {label_file}"
     name, reason = _segmenter_choice(ruleset)
-    segmenter = session.segmenter(name, spec, str(device))
+    segmenter = session.segmenter(name, spec, str(device), segmenter_weights)
     log.info("segmenter: %s (%s)", name, reason)
     return segmenter.segment([pixels])[0], f"{name}: {reason}"
 
@@ -292,10 +295,12 @@ def stylize_many(images: Iterable[Any], rules: maskrules.RuleSet | str | Path, *
 
 
 def explain(pixels: np.ndarray, ruleset: maskrules.RuleSet, *, labels: str | Path | None = None,
-            classes: str | Path | None = None, device: str = "auto", session: Session | None = None
+            classes: str | Path | None = None, segmenter_weights: str | Path | None = None,
+            device: str = "auto", session: Session | None = None
             ) -> tuple[dict[str, Any], RegionMasks, Segmentation]:
     """What the rules do to this photo, without stylising: regions, classes found, shares, unused rules."""
-    seg, note = _segment(pixels, ruleset, labels, resolve_device(device), session or Session(), classes)
+    seg, note = _segment(pixels, ruleset, labels, resolve_device(device), session or Session(), classes,
+                         segmenter_weights=segmenter_weights)
     vocabulary = _vocabulary(seg, ruleset) if classes is None else _vocabulary_named(classes, seg)
     resolution = maskrules.resolve(ruleset, vocabulary)
     masks = region_stage.build_region_masks(seg, resolution, min_area=ruleset.segmentation.min_area)

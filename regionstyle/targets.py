@@ -56,7 +56,7 @@ def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, 
     cov = torch.zeros(3, 3, device=device)
     for image, weight in zip(source.images, source.weights):
         sized = resize_long_side(image.to(device), long_side)
-        features = encoder(sized[None])
+        features = encoder(sized[None], taps=taps)
         for tap in taps:
             grams[tap] = grams.get(tap, 0) + weight * gram(features[tap][0].float())
         image_mean, image_cov = color_moments(sized)

@@ -14,6 +14,14 @@ import pytest  # noqa: E402
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def pytest_configure(config) -> None:
+    # Tiny tensors gain nothing from threads, and on a 2-core machine shared with other jobs torch's
+    # thread pool oversubscribes the cores (a 64x64 forward went from 0.01 s to 1 s).
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data beside the project; tests that need it skip with a reason where it is absent."""

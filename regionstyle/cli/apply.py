@@ -22,6 +22,8 @@ def transfer_options(command: Callable) -> Callable:
                      help="A local state-dict file for the encoder (a .toml beside it may declare its conventions)."),
         click.option("--labels", type=click.Path(exists=True, dir_okay=False),
                      help="A label-map PNG to use instead of running a segmenter."),
+        click.option("--segmenter-weights", type=click.Path(exists=True),
+                     help="A local checkpoint (file or folder) for the segmenter the rules choose."),
         click.option("--preview", is_flag=True, default=None, help="Fast low-resolution render (384 px, few iterations)."),
         click.option("--manifest", is_flag=True, help="Also write OUT.json with every setting, version, timing and measure."),
         click.option("--overwrite", is_flag=True, help="Replace an existing output file."),
@@ -75,8 +77,8 @@ class ProgressBar:
 @transfer_options
 @click.pass_obj
 def apply(g: Globals, image: Path, rules: Path, output: Path | None, size: int | None, iterations: int | None,
-          encoder: str | None, encoder_weights: str | None, labels: str | None, preview: bool | None,
-          manifest: bool, overwrite: bool) -> None:
+          encoder: str | None, encoder_weights: str | None, labels: str | None, segmenter_weights: str | None,
+          preview: bool | None, manifest: bool, overwrite: bool) -> None:
     """Stylise IMAGE region by region as the RULES file says."""
     with reported_errors(g.debug):
         from regionstyle import convert, io, pipeline
@@ -89,7 +91,8 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, size: int |
         config = make_config(ruleset.defaults, **config_options(g, size, iterations, encoder, encoder_weights, preview))
         bar = ProgressBar(enabled=show_progress(g), label=image.name)
         try:
-            result = pipeline.run(photo, ruleset, config, labels=labels, on_progress=bar)
+            result = pipeline.run(photo, ruleset, config, labels=labels, segmenter_weights=segmenter_weights,
+                                  on_progress=bar)
         finally:
             bar.close()
         written = io.write_image(output, result.image, alpha=result.alpha, exif=photo.exif,

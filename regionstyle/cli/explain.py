@@ -16,9 +16,11 @@ from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_e
 @click.option("--classes", help="The label map's class list: a file (one name a line, or 'id name') "
                                 "or a vocabulary: ade20k (0 = others), ade20k-150 (0..149), cityscapes, voc.")
 @click.option("--overlay", type=OUTPUT, help="Also write a colour overlay of the regions with a legend.")
+@click.option("--segmenter-weights", type=click.Path(exists=True),
+              help="A local checkpoint (file or folder) for the segmenter the rules choose.")
 @click.pass_obj
 def explain(g: Globals, image: Path, rules: Path, labels: Path | None, classes: str | None,
-            overlay: Path | None) -> None:
+            overlay: Path | None, segmenter_weights: str | None) -> None:
     """Show which style each region of IMAGE gets under RULES, and each region's share."""
     with reported_errors(g.debug):
         from regionstyle import io, pipeline
@@ -26,7 +28,7 @@ def explain(g: Globals, image: Path, rules: Path, labels: Path | None, classes: 
         photo = io.read_image(image)
         ruleset = pipeline.load_ruleset(rules)
         data, masks, _ = pipeline.explain(photo.pixels, ruleset, labels=labels, classes=classes,
-                                          device=g.device or "auto")
+                                          segmenter_weights=segmenter_weights, device=g.device or "auto")
         if overlay is not None:
             from regionstyle.overlay import region_overlay
 

@@ -14,8 +14,10 @@ from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_e
 @click.option("--model", "model", default="auto", show_default=True,
               help="A registered segmenter name or a model file (.tflite/.onnx, with model.toml beside it).")
 @click.option("-o", "--output", type=OUTPUT, required=True, help="Label map PNG to write (class ids).")
+@click.option("--segmenter-weights", type=click.Path(exists=True),
+              help="A local checkpoint (file or folder) for a registered segmenter.")
 @click.pass_obj
-def segment(g: Globals, image: Path, model: str, output: Path) -> None:
+def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights: str | None) -> None:
     """Label every pixel of IMAGE; writes the label map, OUT.overlay.png and OUT.classes.txt."""
     with reported_errors(g.debug):
         import numpy as np
@@ -26,7 +28,8 @@ def segment(g: Globals, image: Path, model: str, output: Path) -> None:
 
         photo = io.read_image(image)
         name = model if model != "auto" else segment_stage.choose_segmenter(["sky", "building", "tree"])[0]
-        segmenter = segment_stage.build_segmenter(name, device=str(pipeline.resolve_device(g.device or "auto")))
+        segmenter = segment_stage.build_segmenter(name, device=str(pipeline.resolve_device(g.device or "auto")),
+                                                  weights=segmenter_weights)
         seg = segmenter.segment([photo.pixels])[0]
         dtype = np.uint8 if len(seg.class_names) <= 256 else np.uint16
         written = io.write_label_map(output, seg.labels.astype(dtype), protect=[image])

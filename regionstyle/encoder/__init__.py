@@ -35,14 +35,25 @@ class LayerPlan:
     style: tuple[tuple[str, float], ...]
     content: str
     style_weight: float = 100.0
+    fine: LayerPlan | None = None
 
     @property
     def taps(self) -> tuple[str, ...]:
+        """Every tap this plan (and its fine-scale plan) reads."""
+        own = [name for name, _ in self.style] + [self.content]
+        return tuple(dict.fromkeys(own + list(self.fine.taps if self.fine else ())))
+
+    @property
+    def own_taps(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([name for name, _ in self.style] + [self.content]))
 
 
+# Fine scales (see regionstyle.optimize.FINE_ABOVE) refine texture with the shallow layers only: the deep,
+# large-scale statistics were settled at the coarse scales, and VGG19 up to relu3_1 costs ~30% of a pass
+# to relu5_1. Content there is the upsampled coarser result, so the fine pass keeps its stylisation.
+_VGG_FINE = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0)), content="relu3_1")
 _VGG_PLAN = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0), ("relu4_1", 1.0),
-                             ("relu5_1", 1.0)), content="relu4_2")
+                             ("relu5_1", 1.0)), content="relu4_2", fine=_VGG_FINE)
 LAYER_PLANS: dict[str, LayerPlan] = {
     "vgg19": _VGG_PLAN,
     "vgg16": _VGG_PLAN,

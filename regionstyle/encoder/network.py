@@ -112,11 +112,18 @@ class FeatureEncoder(nn.Module):
             self._captured[tap] = output
         return hook
 
-    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, image: torch.Tensor, taps: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
+        """Features of every tap, or only of ``taps`` (then the pass stops after the deepest of them)."""
         self._captured = {}
-        self.body((image - self.mean) / self.std)
+        wanted = self.taps if taps is None else {tap: self.taps[tap] for tap in taps}
+        stop = max(int(path.split(".")[0]) for path in wanted.values())
+        x = (image - self.mean) / self.std
+        for index, module in enumerate(self.body):
+            x = module(x)
+            if index >= stop:
+                break  # shallow plans (fine scales) skip the expensive deep layers entirely
         features, self._captured = self._captured, {}
-        return features
+        return {tap: features[tap] for tap in wanted}
 
     def spatial_ops(self, tap: str) -> tuple[SpatialOp, ...]:
         """The convolutions, pools and pads between the input image and ``tap``, in execution order."""
