@@ -102,3 +102,36 @@ def test_apply_end_to_end_writes_image_and_manifest(runner, tmp_path):
     assert manifest["settings"]["seed"] == 1 and manifest["settings"]["long_side"] == 96
     assert {r["name"] for r in manifest["regions"]} >= {"sky", "building", "road"}
     assert manifest["encoder"]["name"] in ("random", "vgg19")
+
+
+@pytest.mark.shared
+def test_explain_on_every_shared_photo_with_its_label_map(runner, shared_data, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[map]\nsky = "watercolor"\nbuilding = "mosaic"\nperson = "keep"\n"*" = "pencil"\n')
+    photos = sorted((shared_data / "photos").glob("*.jpg"))
+    assert len(photos) >= 10
+    for photo in photos:
+        labels = shared_data / "labels" / f"{photo.stem}.png"
+        result = runner.invoke(main, ["--json", "explain", str(photo), str(rules), "--labels", str(labels),
+                                      "--classes", "ade20k"])
+        assert result.exit_code == 0, (photo.name, result.output)
+        data = json.loads(result.output)
+        ids = np.asarray(Image.open(labels))
+        shares = {r["region"]: r["share"] for r in data["regions"]}
+        assert shares.get("sky", 0.0) == pytest.approx((ids == 3).mean(), abs=1e-3), photo.name
+        assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3), photo.name
+
+
+@pytest.mark.shared
+def test_rules_naming_the_shared_model_file_segment_for_real(runner, shared_data, tmp_path):
+    model = shared_data / "models" / "deeplabv3_mnv2_ade20k" / "model.tflite"
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f'[segmentation]\nmodel = "{model}"\n[map]\nsky = "watercolor"\nbuilding = "mosaic"\n')
+    photo = shared_data / "photos" / "small264_toronto_skyline_cc0.jpg"
+    result = runner.invoke(main, ["--json", "explain", str(photo), str(rules)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    reference = np.asarray(Image.open(shared_data / "labels" / f"{photo.stem}.png"))
+    shares = {r["region"]: r["share"] for r in data["regions"]}
+    assert shares["sky"] == pytest.approx((reference == 3).mean(), abs=0.03)
+    assert "model" in data["segmenter"] or "tflite" in data["segmenter"]
