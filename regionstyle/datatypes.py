@@ -97,6 +97,7 @@ class TransferConfig:
     style_weight: None = the encoder's own calibrated default (LayerPlan.style_weight).
     mask_mode: "simple", "inside" or "soft" (see regionstyle.masks).
     precision: "auto" (bfloat16 autocast on CPUs that support it and on CUDA), "fp32" or "bf16".
+    init: "content" (the photo, recoloured per region for color = "style"), "noise", or an image path.
     """
 
     long_side: int | None = None

@@ -194,12 +194,25 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
         if on_progress is not None:
             on_progress(step)
 
-    init = color.styled_start(content, mask_tensor, [(r.index, r.source) for r in styled if r.use_color])
+    init = _start_image(config, content, mask_tensor, styled)
     result = optimize.optimize(content, mask_tensor, styled, encoder=network, plan=plan, config=config, init=init,
                                on_progress=progress, target_cache=session.targets)
     result = _preserve_colours(result, content, mask_tensor, masks, resolution)
     report["losses"] = last.get("losses", {})
     return result.permute(1, 2, 0).cpu().numpy().astype(np.float32), report
+
+
+def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: torch.Tensor,
+                 styled: list[StyledRegion]) -> torch.Tensor:
+    """Where the optimisation starts: a given image (resized), or the photo recoloured per region."""
+    if config.init not in ("content", "noise"):
+        from regionstyle import io
+
+        pixels = io.read_image(config.init).pixels
+        start = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+        return torch.nn.functional.interpolate(start[None], size=tuple(content.shape[-2:]), mode="bilinear",
+                                               antialias=True)[0].to(content.device)
+    return color.styled_start(content, mask_tensor, [(r.index, r.source) for r in styled if r.use_color])
 
 
 def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, content: torch.Tensor,

@@ -7,6 +7,7 @@ TransferConfig's own defaults. ``None`` always means "not given".
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from pathlib import Path
 from typing import Any
 
 from regionstyle.datatypes import TransferConfig
@@ -17,7 +18,8 @@ _RENAMED = {"size": "long_side"}
 PREVIEW_LONG_SIDE = 384
 PREVIEW_ITERATIONS = 60
 _CHOICES = {"optimizer": ("lbfgs", "adam"), "mask_mode": ("simple", "inside", "soft"),
-            "init": ("content", "noise"), "precision": ("auto", "fp32", "bf16")}
+            "precision": ("auto", "fp32", "bf16")}
+INIT_CHOICES = ("content", "noise")  # or the path of an image to start from
 
 
 def make_config(defaults: Any = None, **options: Any) -> TransferConfig:
@@ -56,6 +58,8 @@ def validate(config: TransferConfig) -> None:
     for key, choices in _CHOICES.items():
         if getattr(config, key) not in choices:
             raise BadInput(f"{key} = {getattr(config, key)!r}: expected one of {', '.join(choices)}")
+    if config.init not in INIT_CHOICES and not Path(config.init).is_file():
+        raise BadInput(f"init = {config.init!r}: expected content, noise, or the path of an existing image")
     positive = {"iterations": config.iterations, "coarse_start": config.coarse_start,
                 "long_side": config.long_side or 1}
     for key, value in positive.items():

@@ -11,32 +11,45 @@ import click
 from regionstyle.cli.group import IMAGE, OUTPUT, CliError, Globals, emit, main, reported_errors
 
 
+# Options that become TransferConfig fields (the names match make_config's keywords).
+TRANSFER_OPTIONS = [
+    click.option("--size", type=click.IntRange(min=16), help="Output long side in pixels [default: the input's]."),
+    click.option("--iterations", type=click.IntRange(min=1),
+                 help="Iterations at the coarsest scale; each finer scale runs half as many [default: 200]."),
+    click.option("--encoder", type=click.Choice(["auto", "vgg19", "vgg16", "mobilenet_v2", "random"]),
+                 help="Feature network [default: auto = VGG19 if its weights are cached, else random]."),
+    click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False),
+                 help="A local state-dict file for the encoder (a .toml beside it may declare its conventions)."),
+    click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), help="Pixel optimiser [default: lbfgs]."),
+    click.option("--init", help="Start from: content (default), noise, or an image file."),
+    click.option("--style-weight", type=click.FloatRange(min=0), help="Style/content balance [default: the encoder's]."),
+    click.option("--mask-mode", type=click.Choice(["simple", "inside", "soft"]),
+                 help="How region masks reach deep layers [default: soft]."),
+    click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]),
+                 help="bfloat16 autocast where supported (auto), or force one [default: auto]."),
+    click.option("--preview", is_flag=True, default=None, help="Fast low-resolution render (384 px, few iterations)."),
+]
+# Options about inputs and outputs that apply and batch share.
+IO_OPTIONS = [
+    click.option("--labels", type=click.Path(exists=True, dir_okay=False),
+                 help="A label-map PNG to use instead of running a segmenter."),
+    click.option("--segmenter-weights", type=click.Path(exists=True),
+                 help="A local checkpoint (file or folder) for the segmenter the rules choose."),
+    click.option("--manifest", is_flag=True, help="Also write OUT.json with every setting, version, timing and measure."),
+    click.option("--overwrite", is_flag=True, help="Replace an existing output file."),
+]
+
+
 def transfer_options(command: Callable) -> Callable:
     """The stylisation options shared by ``apply`` and ``batch``."""
-    options = [
-        click.option("--size", type=click.IntRange(min=16), help="Output long side in pixels [default: the input's]."),
-        click.option("--iterations", type=click.IntRange(min=1), help="Iterations at the coarsest scale [default: 200]."),
-        click.option("--encoder", type=click.Choice(["auto", "vgg19", "vgg16", "mobilenet_v2", "random"]),
-                     help="Feature network [default: auto = VGG19 if its weights are cached, else random]."),
-        click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False),
-                     help="A local state-dict file for the encoder (a .toml beside it may declare its conventions)."),
-        click.option("--labels", type=click.Path(exists=True, dir_okay=False),
-                     help="A label-map PNG to use instead of running a segmenter."),
-        click.option("--segmenter-weights", type=click.Path(exists=True),
-                     help="A local checkpoint (file or folder) for the segmenter the rules choose."),
-        click.option("--preview", is_flag=True, default=None, help="Fast low-resolution render (384 px, few iterations)."),
-        click.option("--manifest", is_flag=True, help="Also write OUT.json with every setting, version, timing and measure."),
-        click.option("--overwrite", is_flag=True, help="Replace an existing output file."),
-    ]
-    for option in reversed(options):
+    for option in reversed(TRANSFER_OPTIONS + IO_OPTIONS):
         command = option(command)
     return command
 
 
-def config_options(g: Globals, size: int | None, iterations: int | None, encoder: str | None,
-                   encoder_weights: str | None, preview: bool | None) -> dict[str, Any]:
-    return {"size": size, "iterations": iterations, "encoder": encoder, "encoder_weights": encoder_weights,
-            "preview": preview, "device": g.device, "seed": g.seed}
+def config_options(g: Globals, transfer: dict[str, Any]) -> dict[str, Any]:
+    """make_config keywords from the transfer options and the global --device/--seed."""
+    return {**transfer, "device": g.device, "seed": g.seed}
 
 
 def show_progress(g: Globals) -> bool:
@@ -76,9 +89,8 @@ class ProgressBar:
 @click.option("-o", "--output", type=OUTPUT, help="Output image [default: IMAGE.styled.png beside IMAGE].")
 @transfer_options
 @click.pass_obj
-def apply(g: Globals, image: Path, rules: Path, output: Path | None, size: int | None, iterations: int | None,
-          encoder: str | None, encoder_weights: str | None, labels: str | None, segmenter_weights: str | None,
-          preview: bool | None, manifest: bool, overwrite: bool) -> None:
+def apply(g: Globals, image: Path, rules: Path, output: Path | None, labels: str | None,
+          segmenter_weights: str | None, manifest: bool, overwrite: bool, **transfer: Any) -> None:
     """Stylise IMAGE region by region as the RULES file says."""
     with reported_errors(g.debug):
         from regionstyle import convert, io, pipeline
@@ -88,7 +100,7 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, size: int |
         check_output(output, inputs=[image, rules], overwrite=overwrite)
         photo = io.read_image(image)
         ruleset = pipeline.load_ruleset(rules)
-        config = make_config(ruleset.defaults, **config_options(g, size, iterations, encoder, encoder_weights, preview))
+        config = make_config(ruleset.defaults, **config_options(g, transfer))
         bar = ProgressBar(enabled=show_progress(g), label=image.name)
         try:
             result = pipeline.run(photo, ruleset, config, labels=labels, segmenter_weights=segmenter_weights,
