@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.datatypes import Progress, TransferConfig
-from regionstyle.encoder import FeatureEncoder, LayerPlan
+from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.masks import layer_masks
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
 from regionstyle.targets import StyleSource, StyleTarget, style_target
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[Progress], None]
 # Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them).
 FINE_ABOVE = 600
-TargetCache = dict[tuple[str, int, tuple[str, ...]], StyleTarget]
+TargetCache = dict[tuple[str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
 
 def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
             device: torch.device, cache: TargetCache | None) -> StyleTarget:
-    key = (source.key, long_side, taps)
+    key = (source.key, long_side, taps, encoder.info)  # a Session may serve several encoders
     if cache is not None and key in cache:
         return cache[key]
     target = style_target(source, encoder, taps, content_long_side=long_side, device=device)
