@@ -299,12 +299,22 @@ def stylize(image: Any, rules: maskrules.RuleSet | str | Path, *, labels: str | 
     return convert.to_array_like(result.image, result.alpha, like=image if kind == "array" else None)
 
 
-def stylize_many(images: Iterable[Any], rules: maskrules.RuleSet | str | Path, **options: Any) -> Iterator[Any]:
-    """Stylise a stream of images with one rules file, sharing models and style targets between them."""
-    session = options.pop("session", None) or Session()
+def stylize_many(images: Iterable[Any], rules: maskrules.RuleSet | str | Path, *,
+                 labels: str | Path | None = None, size: int | None = None, iterations: int | None = None,
+                 encoder: str | None = None, encoder_weights: str | Path | None = None, device: str | None = None,
+                 seed: int | None = None, preview: bool | None = None, session: Session | None = None,
+                 on_progress: ProgressCallback | None = None) -> Iterator[Any]:
+    """Stylise a stream of images lazily (one result per image, in order), as :func:`stylize` does one.
+
+    Models, exemplars and style targets are built once and shared (one :class:`Session`); the rules are
+    parsed once. Files on disk, resumable, with manifests: :mod:`regionstyle.batch`.
+    """
+    session = session if session is not None else Session()
     ruleset = load_ruleset(rules)
     for image in images:
-        yield stylize(image, ruleset, session=session, **options)
+        yield stylize(image, ruleset, labels=labels, size=size, iterations=iterations, encoder=encoder,
+                      encoder_weights=encoder_weights, device=device, seed=seed, preview=preview,
+                      session=session, on_progress=on_progress)
 
 
 def explain(pixels: np.ndarray, ruleset: maskrules.RuleSet, *, labels: str | Path | None = None,
