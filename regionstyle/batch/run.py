@@ -109,6 +109,10 @@ class _Work:
         except (RegionStyleError, maskrules.RuleError) as exc:
             log.info("failed %s: %s", item.source, exc)
             kind, message, manifest = "failed", str(exc), None
+        except (MemoryError, RuntimeError) as exc:
+            if not _out_of_memory(exc):
+                raise  # a bug, not a bad image: never swallowed
+            kind, message, manifest = "failed", f"out of memory ({exc}); try a smaller --size", None
         self.in_flight = None  # not in a finally: after Ctrl-C, run_batch still needs to know
         return BatchEvent(kind, index, total, item, message, time.perf_counter() - clock, manifest)
 
@@ -168,3 +172,14 @@ class _Work:
         if item.format in ("jpeg", "webp"):
             written["quality"] = self.options.quality
         return {**result.report, "written": written}
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is running out of host or GPU memory (one huge image must not end the batch)."""
+    import torch
+
+    if isinstance(exc, MemoryError) or isinstance(exc, torch.OutOfMemoryError):
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # give the next image the memory back
+        return True
+    return False
