@@ -7,7 +7,6 @@ rather than a picture. Use :func:`render_builtin`; the registry is a plain dict,
 
 from __future__ import annotations
 
-import difflib
 import functools
 import logging
 import time
@@ -28,7 +27,7 @@ from regionstyle.styles import (
     woodcut,
 )
 from regionstyle.styles.palettes import PALETTES, palette_names
-from regionstyle.styles.spec import BuiltinStyle, ParamSpec
+from regionstyle.styles.spec import BuiltinStyle, ParamSpec, did_you_mean
 
 __all__ = [
     "BUILTIN_STYLES",
@@ -56,10 +55,9 @@ def get_builtin(name: str) -> BuiltinStyle:
     style = BUILTIN_STYLES.get(name)
     if style is not None:
         return style
-    close = difflib.get_close_matches(str(name), list(BUILTIN_STYLES), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(str(name), BUILTIN_STYLES)
     valid = ", ".join(sorted(BUILTIN_STYLES))
-    raise BadInput(f"unknown built-in style {name!r}{hint} (valid built-in styles: {valid})")
+    raise BadInput(f"unknown built-in style {name!r}{hint}; valid built-in styles: {valid}")
 
 
 def builtin_param_names() -> dict[str, frozenset[str]]:

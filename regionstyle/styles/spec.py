@@ -8,7 +8,7 @@ so a typo fails with a message naming the style, the parameter and what was expe
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +44,8 @@ class ParamSpec:
         if self.bounds is None:
             return words
         low, high = self.bounds
+        if self.type is int:
+            return f"{words} in [{int(low)}, {int(high)}]"
         return f"{words} in [{low:g}, {high:g}]"
 
     def coerce(self, value: object) -> object | None:
@@ -89,19 +91,19 @@ class BuiltinStyle:
 
     def _unknown_param_message(self, key: object) -> str:
         names = sorted(self.params)
-        hint = _did_you_mean(str(key), names)
-        listing = ", ".join(names)
-        return f"built-in style {self.name!r} has no parameter {key!r}{hint}; its parameters: {listing}"
+        return (f"built-in style {self.name!r} has no parameter {key!r}{did_you_mean(str(key), names)}; "
+                f"its parameters: {', '.join(names)}")
 
     def _bad_value_message(self, key: str, spec: ParamSpec, value: object) -> str:
         got = f"{value!r} ({type(value).__name__})"
-        hint = _did_you_mean(value, spec.choices) if spec.choices and isinstance(value, str) else ""
+        hint = did_you_mean(value, spec.choices) if spec.choices and isinstance(value, str) else ""
         return f"built-in style {self.name!r}: parameter {key!r} expects {spec.expected()}, got {got}{hint}"
 
 
-def _did_you_mean(word: str, options: object) -> str:
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the option closest to a mistyped ``word``, or "" if none is close."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def common_params(*, default_palette: str) -> dict[str, ParamSpec]:
