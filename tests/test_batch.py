@@ -316,6 +316,7 @@ def test_out_of_memory_fails_one_image_but_a_bug_stops_the_batch(tmp_path, tiny_
     events, summary = run(photos, rules, options(tmp_path), tiny_encoder)
     assert events["photo0.png"][0] == "failed" and "out of memory" in events["photo0.png"][1]
     assert events["photo1.png"][0] == "done" and summary.failed == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["photo1.png", "photo1.png.json"]  # no marker
     failure = RuntimeError("shape mismatch")  # a bug is not a bad image: it is never swallowed
     with pytest.raises(RuntimeError, match="shape mismatch"):
         run(photos, rules, options(tmp_path, overwrite=True), tiny_encoder)
@@ -407,8 +408,8 @@ def test_ctrl_c_stops_cleanly_with_exit_code_130(tmp_path):
     assert summary["event"] == "summary" and summary["interrupted"] and summary["done"] >= 1
     assert "interrupted" in stderr and "re-run the same command" in stderr and "Traceback" not in stderr
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # the image in flight left nothing
-    complete = [p for p in out.glob("*.json") if json.loads(p.read_text())["status"] == "complete"]
-    assert len(complete) == summary["done"]
+    manifests = [json.loads(p.read_text()) for p in out.glob("*.json")]  # no marker of the image in flight
+    assert [m["status"] for m in manifests] == ["complete"] * summary["done"]
 
 
 # ---- shared work ------------------------------------------------------------------------------------------

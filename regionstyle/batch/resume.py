@@ -144,6 +144,14 @@ def start(output: Path, fingerprint: str) -> None:
     atomic_write(manifest_path(output), lambda handle: handle.write(json.dumps(marker).encode("utf-8")))
 
 
+def abandon(output: Path) -> None:
+    """Remove a "started" marker with no output behind it (its image failed or was stopped before writing)."""
+    manifest = read_manifest(output)
+    if manifest is not None and manifest.get("status") == "started" and not output.exists():
+        with contextlib.suppress(OSError):
+            manifest_path(output).unlink()
+
+
 def complete_manifest(source: Path, output: Path, rules: Path, parts: dict[str, Any], fingerprint: str,
                       report: dict[str, Any]) -> dict[str, Any]:
     """The manifest of a finished output: what went in, the fingerprint, the output's hash, the run's report."""

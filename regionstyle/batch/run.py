@@ -88,6 +88,8 @@ def run_batch(items: Sequence[BatchItem], options: BatchOptions, *, session: Any
         if landed is not None:
             counts["done"] += 1
             notify(landed)
+        elif work.in_flight is not None:
+            resume.abandon(work.in_flight[1].output)
         raise BatchInterrupted(BatchSummary(**counts, seconds=time.perf_counter() - clock, interrupted=True)) from None
     return BatchSummary(**counts, seconds=time.perf_counter() - clock)
 
@@ -113,6 +115,8 @@ class _Work:
             if not _out_of_memory(exc):
                 raise  # a bug, not a bad image: never swallowed
             kind, message, manifest = "failed", f"out of memory ({exc}); try a smaller --size", None
+        if kind == "failed":
+            resume.abandon(item.output)
         self.in_flight = None  # not in a finally: after Ctrl-C, run_batch still needs to know
         return BatchEvent(kind, index, total, item, message, time.perf_counter() - clock, manifest)
 
