@@ -18,7 +18,7 @@ from regionstyle.styles.spec import BuiltinStyle, ParamSpec, common_params
 DEFAULT_PALETTE = "mono"
 _BRISTLES = 28
 _STROKE_SETS = 6
-_INK_MEAN = 0.36  # average ink density of the whole exemplar
+_STROKE_MEAN = 0.34  # average ink density of the brush strokes
 _WASH_MEAN = 0.09  # average ink density of the washes
 _SHARE = 0.08  # of the paper inked by each set of strokes
 
@@ -80,18 +80,22 @@ def _stroke_density(rng: np.random.Generator, height: int, width: int, *, size: 
 
 
 def render(*, height: int, width: int, seed: int, palette: str, scale: float, dryness: float) -> np.ndarray:
-    """Ink-wash exemplar: float32 (H, W, 3) in [0, 1]; strokes about ``15 * scale`` px wide."""
-    size = 45.0 * scale
+    """Ink-wash exemplar: float32 (H, W, 3) in [0, 1]; strokes about ``12 * scale`` px wide."""
+    size = 35.0 * scale
     rng = texture.stream(seed, "ink-wash")
     ink, paper_colour = ink_and_paper(get_palette(palette, default=DEFAULT_PALETTE))
     fibres = texture.paper(rng, height, width, scale=scale)
-    density = _washes(rng, height, width, size=size)
+    washes = _washes(rng, height, width, size=size)
+    strokes = np.zeros((height, width), np.float32)
     for _ in range(_STROKE_SETS):
         stroke = _stroke_density(rng, height, width, size=size, dryness=dryness, fibres=fibres)
         # Wet ink creeps a little way along the paper fibres around the stroke.
         bleed = 0.25 * texture.blur(stroke, 0.8 * scale) * np.clip(0.7 + 0.3 * fibres, 0, 1)
-        density = 1 - (1 - density) * (1 - np.maximum(stroke, bleed))
-    density = texture.match_mean(np.clip(density * (1 + 0.06 * fibres), 0, 1), _INK_MEAN)[..., None]
+        strokes = 1 - (1 - strokes) * (1 - np.maximum(stroke, bleed))
+    # A fixed share of ink per exemplar (a dry brush leaves less of it) keeps seeds statistically alike.
+    strokes = texture.match_mean(np.clip(strokes * (1 + 0.06 * fibres), 0, 1),
+                                 _STROKE_MEAN * (1.2 - 0.4 * dryness))
+    density = (1 - (1 - washes) * (1 - strokes))[..., None]
     paper = paper_colour * (1 + 0.03 * fibres[..., None])
     return np.clip(paper * (1 - density) + ink * density, 0, 1).astype(np.float32)
 

@@ -1,0 +1,52 @@
+"""Benchmark: time to paint each built-in style exemplar, cache bypassed.
+
+    python benchmarks/bench_styles.py [--size 512] [--repeat 5] [--seed 0]
+
+Each style is rendered ``--repeat`` times at ``--size`` x ``--size`` with its default parameters (after one
+warm-up render, so first-call costs such as OpenCV's thread pool are not counted). Prints a table of the
+median and fastest wall-clock time per style and the median CPU time of the process (all threads; on a
+shared, busy machine it shows the work done where wall-clock time mostly shows the wait), then totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from regionstyle.styles import BUILTIN_STYLES
+
+
+def time_style(name: str, *, size: int, repeat: int, seed: int) -> tuple[list[float], list[float]]:
+    """(wall, CPU) seconds of each of ``repeat`` renders of style ``name``, bypassing the registry cache."""
+    style = BUILTIN_STYLES[name]
+    params = {key: spec.default for key, spec in style.params.items() if key != "seed"}
+    style.render(height=size, width=size, seed=seed, **params)  # warm-up
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        style.render(height=size, width=size, seed=seed, **params)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512, help="exemplar side in px")
+    parser.add_argument("--repeat", type=int, default=5, help="timed renders per style")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(f"built-in style exemplars at {args.size}x{args.size}, {args.repeat} renders each")
+    print(f"{'style':<15}{'median ms':>10}{'min ms':>9}{'cpu ms':>9}")
+    medians, cpus = [], []
+    for name in sorted(BUILTIN_STYLES):
+        wall, cpu = time_style(name, size=args.size, repeat=args.repeat, seed=args.seed)
+        medians.append(statistics.median(wall))
+        cpus.append(statistics.median(cpu))
+        print(f"{name:<15}{1000 * medians[-1]:>10.0f}{1000 * min(wall):>9.0f}{1000 * cpus[-1]:>9.0f}")
+    print(f"{'total':<15}{1000 * sum(medians):>10.0f}{'':>9}{1000 * sum(cpus):>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
