@@ -101,7 +101,7 @@ def _check_size(height: object, width: object) -> None:
         )
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)  # 8 exemplars of 1024 px are ~100 MB
 def _render_cached(
     name: str, key: tuple[tuple[str, object], ...], height: int, width: int, seed: int
 ) -> np.ndarray:
