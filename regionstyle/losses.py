@@ -36,6 +36,18 @@ def masked_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (flat * w) @ flat.T / w.sum()
 
 
+def masked_gram_at(rows: torch.Tensor, positions: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """:func:`masked_gram` computed on the region's support only (same value, same gradient).
+
+    rows: (N, C) features, one row per position (the memory order of a channels-last map, so no
+    transposing copy is made); positions: (K,) indices where the mask is > 0; weights: (K,) the mask
+    there. Gathering the region's rows first saves most of the multiply work when several regions share
+    one image, and the cast to the weights' dtype (float32) then touches only those rows.
+    """
+    selected = rows.index_select(0, positions).to(weights.dtype)
+    return (selected * weights[:, None]).T @ selected / weights.sum()
+
+
 def region_weight(weights: torch.Tensor) -> float:
     """Total mask weight of a region at one layer, in feature pixels."""
     return float(weights.sum())

@@ -22,19 +22,33 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder, LayerPlan
-from regionstyle.losses import EMPTY_REGION, color_loss, content_loss, gram_distance, masked_gram, tv_loss
+from regionstyle.losses import EMPTY_REGION, color_loss, content_loss, gram_distance, masked_gram_at, tv_loss
 from regionstyle.targets import StyleTarget
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class LayerSupport:
+    """Where a region's mask is non-zero at one layer: flat positions (K,) and the mask there (K,)."""
+
+    positions: torch.Tensor
+    weights: torch.Tensor
+
+    @classmethod
+    def of(cls, mask: torch.Tensor) -> LayerSupport:
+        flat = mask.reshape(-1)
+        positions = torch.nonzero(flat > 0).squeeze(1)
+        return cls(positions, flat.index_select(0, positions))
+
+
+@dataclass(frozen=True)
 class RegionTerm:
-    """One styled region at one scale. layer_masks: {tap: (h, w)}; pixel_mask: (H, W)."""
+    """One styled region at one scale. layers: {tap: LayerSupport}; pixel_mask: (H, W)."""
 
     name: str
     target: StyleTarget
-    layer_masks: dict[str, torch.Tensor]
+    layers: dict[str, LayerSupport]
     pixel_mask: torch.Tensor
     strength: float
     area: float
@@ -61,14 +75,14 @@ class ScaleProblem:
     weights: LossWeights
 
 
-def usable_taps(region_masks: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
-    """Drop the layers where a region's mask vanished after propagation, with a log line (never a NaN)."""
+def usable_taps(region_masks: dict[str, torch.Tensor], name: str) -> dict[str, LayerSupport]:
+    """Each layer's support of a region, without the layers where its mask vanished (logged, never a NaN)."""
     kept = {}
     for tap, mask in region_masks.items():
         if float(mask.sum()) < EMPTY_REGION:
             log.info("region %s: no weight left at layer %s; that layer is skipped for it", name, tap)
         else:
-            kept[tap] = mask
+            kept[tap] = LayerSupport.of(mask)
     return kept
 
 
@@ -79,12 +93,13 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
                         enabled=autocast_dtype is not None):
         # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
         features = encoder(image.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
-    features = {tap: f[0].float() for tap, f in features.items()}
+    # (h*w, C) rows: a view of channels-last maps (no copy); masked_gram_at casts its rows to float32.
+    features = {tap: f[0].permute(1, 2, 0).reshape(-1, f.shape[1]) for tap, f in features.items()}
     weights = problem.weights
     style = sum((_region_style(features, term, problem.plan) for term in problem.regions),
                 image.new_zeros(()))
-    content = content_loss(features[problem.plan.content], problem.content_target,
-                           problem.content_weights) / problem.content_norm
+    content_features = features[problem.plan.content].float().T.reshape(problem.content_target.shape)
+    content = content_loss(content_features, problem.content_target, problem.content_weights) / problem.content_norm
     smooth = tv_loss(image[0])
     colour = sum((term.area * color_loss(image[0], term.pixel_mask, term.target.color_mean,
                                          term.target.color_cov)
@@ -98,11 +113,11 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
 def _region_style(features: dict[str, torch.Tensor], term: RegionTerm, plan: LayerPlan) -> torch.Tensor:
     loss = features[plan.content].new_zeros(())
     for tap, layer_weight in plan.style:
-        mask = term.layer_masks.get(tap)
-        if mask is None:
+        support = term.layers.get(tap)
+        if support is None:
             continue
         target = term.target.grams[tap]
-        distance = gram_distance(masked_gram(features[tap], mask), target)
+        distance = gram_distance(masked_gram_at(features[tap], support.positions, support.weights), target)
         loss = loss + layer_weight * distance / target.pow(2).mean().clamp_min(1e-12)
     return term.strength * term.area * loss
 

@@ -84,3 +84,21 @@ def test_color_moments_match_numpy():
     chosen = pixels.numpy().reshape(3, -1)[:, weights.numpy().ravel() > 0]
     np.testing.assert_allclose(mean.numpy(), chosen.mean(axis=1))
     np.testing.assert_allclose(cov.numpy(), np.cov(chosen, bias=True))
+
+
+def test_gram_on_the_support_equals_the_dense_masked_gram_value_and_gradient():
+    from regionstyle.objective import LayerSupport
+
+    features = torch.randn(4, 9, 7, dtype=torch.float64)
+    mask = torch.rand(9, 7, dtype=torch.float64) * (torch.rand(9, 7, dtype=torch.float64) > 0.6)
+    support = LayerSupport.of(mask)
+    assert support.positions.numel() == int((mask > 0).sum())
+    dense_in = features.clone().requires_grad_(True)
+    sparse_in = features.clone().requires_grad_(True)
+    dense = losses.masked_gram(dense_in, mask)
+    sparse = losses.masked_gram_at(sparse_in.flatten(1).T, support.positions, support.weights)
+    torch.testing.assert_close(sparse, dense)
+    target = torch.eye(4, dtype=torch.float64)
+    losses.gram_distance(dense, target).backward()
+    losses.gram_distance(sparse, target).backward()
+    torch.testing.assert_close(sparse_in.grad, dense_in.grad)
