@@ -93,3 +93,36 @@ def styles_list(g: Globals) -> None:
         text = "\n".join(f"{r['name']:<14} {r['description']}\n{'':<14} params: "
                          + ", ".join(f"{k}={v['default']!r}" for k, v in r["params"].items()) for r in rows)
         emit(g, rows, text)
+
+
+@styles.command("sheet")
+@click.option("-o", "--output", type=OUTPUT, required=True, help="PNG to write.")
+@click.option("--style", "names", multiple=True, help="Only these styles (repeatable) [default: all].")
+@click.option("--size", type=click.IntRange(min=32), default=192, show_default=True,
+              help="Long side of each stylised scene.")
+@click.option("--iterations", type=click.IntRange(min=1), default=40, show_default=True)
+@click.option("--encoder", default="auto", show_default=True)
+@click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.pass_obj
+def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], size: int, iterations: int, encoder: str,
+                 encoder_weights: str | None, overwrite: bool) -> None:
+    """A preview sheet: each style's exemplar beside the sample scene stylised with it."""
+    with reported_errors(g.debug):
+        from regionstyle import io
+        from regionstyle.cli.apply import check_output
+        from regionstyle.sheet import render_sheet
+        from regionstyle.styles import BUILTIN_STYLES
+
+        check_output(output, inputs=[], overwrite=overwrite)
+        chosen = list(names) or list(BUILTIN_STYLES)
+
+        def say(name: str) -> None:
+            if not (g.quiet or g.json):
+                click.echo(f"  {name} ...", err=True)
+
+        sheet = render_sheet(chosen, size=size, iterations=iterations, encoder=encoder,
+                             encoder_weights=encoder_weights, seed=g.seed or 0, device=g.device or "auto",
+                             on_style=say)
+        written = io.write_image(output, sheet)
+        emit(g, {"sheet": str(written), "styles": chosen}, f"wrote {written} ({len(chosen)} styles)")
