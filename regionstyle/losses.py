@@ -36,16 +36,19 @@ def masked_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (flat * w) @ flat.T / w.sum()
 
 
-def masked_gram_at(rows: torch.Tensor, positions: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """:func:`masked_gram` computed on the region's support only (same value, same gradient).
+def masked_gram_rows(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """:func:`masked_gram` for features laid out as rows, computed in the rows' own precision.
 
-    rows: (N, C) features, one row per position (the memory order of a channels-last map, so no
-    transposing copy is made); positions: (K,) indices where the mask is > 0; weights: (K,) the mask
-    there. Gathering the region's rows first saves most of the multiply work when several regions share
-    one image, and the cast to the weights' dtype (float32) then touches only those rows.
+    rows: (N, C) features, one row per position (a view of a channels-last map: no transposing copy);
+    weights: (N,) the region's mask at those positions. The multiplies run in the rows' dtype (bfloat16
+    under autocast, where oneDNN accumulates in float32); the (C, C) result is returned in float32.
+    A bfloat16 Gram entry carries a relative error of ~0.4%, which moves a relative Gram distance by
+    ~1e-5: far below anything the optimisation resolves, for twice the speed of float32.
+    float64 rows stay float64 (gradchecks).
     """
-    selected = rows.index_select(0, positions).to(weights.dtype)
-    return (selected * weights[:, None]).T @ selected / weights.sum()
+    weighted = rows * weights.to(rows.dtype)[:, None]
+    gram_rows = weighted.T @ rows
+    return gram_rows.to(torch.promote_types(gram_rows.dtype, torch.float32)) / weights.sum()
 
 
 def region_weight(weights: torch.Tensor) -> float:

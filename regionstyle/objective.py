@@ -22,33 +22,19 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder, LayerPlan
-from regionstyle.losses import EMPTY_REGION, color_loss, content_loss, gram_distance, masked_gram_at, tv_loss
+from regionstyle.losses import EMPTY_REGION, color_loss, content_loss, gram_distance, masked_gram_rows, tv_loss
 from regionstyle.targets import StyleTarget
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class LayerSupport:
-    """Where a region's mask is non-zero at one layer: flat positions (K,) and the mask there (K,)."""
-
-    positions: torch.Tensor
-    weights: torch.Tensor
-
-    @classmethod
-    def of(cls, mask: torch.Tensor) -> LayerSupport:
-        flat = mask.reshape(-1)
-        positions = torch.nonzero(flat > 0).squeeze(1)
-        return cls(positions, flat.index_select(0, positions))
-
-
-@dataclass(frozen=True)
 class RegionTerm:
-    """One styled region at one scale. layers: {tap: LayerSupport}; pixel_mask: (H, W)."""
+    """One styled region at one scale. layers: {tap: (h * w,) flattened mask}; pixel_mask: (H, W)."""
 
     name: str
     target: StyleTarget
-    layers: dict[str, LayerSupport]
+    layers: dict[str, torch.Tensor]
     pixel_mask: torch.Tensor
     strength: float
     area: float
@@ -75,14 +61,14 @@ class ScaleProblem:
     weights: LossWeights
 
 
-def usable_taps(region_masks: dict[str, torch.Tensor], name: str) -> dict[str, LayerSupport]:
-    """Each layer's support of a region, without the layers where its mask vanished (logged, never a NaN)."""
+def usable_taps(region_masks: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """A region's flattened mask per layer, without the layers where it vanished (logged, never a NaN)."""
     kept = {}
     for tap, mask in region_masks.items():
         if float(mask.sum()) < EMPTY_REGION:
             log.info("region %s: no weight left at layer %s; that layer is skipped for it", name, tap)
         else:
-            kept[tap] = LayerSupport.of(mask)
+            kept[tap] = mask.reshape(-1)
     return kept
 
 
@@ -93,7 +79,7 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
                         enabled=autocast_dtype is not None):
         # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
         features = encoder(image.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
-    # (h*w, C) rows: a view of channels-last maps (no copy); masked_gram_at casts its rows to float32.
+    # (h*w, C) rows: a view of channels-last maps (no copy), still in the autocast dtype.
     features = {tap: f[0].permute(1, 2, 0).reshape(-1, f.shape[1]) for tap, f in features.items()}
     weights = problem.weights
     style = sum((_region_style(features, term, problem.plan) for term in problem.regions),
@@ -113,11 +99,11 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
 def _region_style(features: dict[str, torch.Tensor], term: RegionTerm, plan: LayerPlan) -> torch.Tensor:
     loss = features[plan.content].new_zeros(())
     for tap, layer_weight in plan.style:
-        support = term.layers.get(tap)
-        if support is None:
+        mask = term.layers.get(tap)
+        if mask is None:
             continue
         target = term.target.grams[tap]
-        distance = gram_distance(masked_gram_at(features[tap], support.positions, support.weights), target)
+        distance = gram_distance(masked_gram_rows(features[tap], mask), target)
         loss = loss + layer_weight * distance / target.pow(2).mean().clamp_min(1e-12)
     return term.strength * term.area * loss
 
