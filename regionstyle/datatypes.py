@@ -92,8 +92,8 @@ class TransferConfig:
 
     long_side: output long side in pixels (None = the input's size).
     coarse_start: long side of the first, coarsest scale; each following scale doubles up to long_side.
-    iterations: optimiser iterations at the coarsest scale; each finer scale runs half as many as the one
-        before (it starts from the upsampled previous result and only refines detail).
+    iterations: optimiser iterations at the coarsest scale; each finer scale runs a third as many as the
+        one before (it starts from the upsampled previous result and only refines detail).
     style_weight: None = the encoder's own calibrated default (LayerPlan.style_weight).
     mask_mode: "simple", "inside" or "soft" (see regionstyle.masks).
     precision: "auto" (bfloat16 autocast on CPUs that support it and on CUDA), "fp32" or "bf16".

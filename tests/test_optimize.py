@@ -81,8 +81,8 @@ def test_adam_also_lowers_the_loss(tiny_encoder):
     assert seen[-1].losses["total"] < seen[0].losses["total"]
 
 
-def test_schedule_doubles_and_halves_iterations():
+def test_schedule_doubles_sizes_and_thins_iterations():
     steps = schedule(768, 1024, coarse_start=256, iterations=200)
     assert [size for size, _ in steps] == [(192, 256), (384, 512), (768, 1024)]
-    assert [its for _, its in steps] == [200, 100, 50]
+    assert [its for _, its in steps] == [200, 67, 22]
     assert schedule(100, 120, coarse_start=256, iterations=30) == [((100, 120), 30)]

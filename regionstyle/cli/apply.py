@@ -15,7 +15,7 @@ from regionstyle.cli.group import IMAGE, OUTPUT, CliError, Globals, emit, main, 
 TRANSFER_OPTIONS = [
     click.option("--size", type=click.IntRange(min=16), help="Output long side in pixels [default: the input's]."),
     click.option("--iterations", type=click.IntRange(min=1),
-                 help="Iterations at the coarsest scale; each finer scale runs half as many [default: 200]."),
+                 help="Iterations at the coarsest scale; each finer scale runs a third as many [default: 200]."),
     click.option("--encoder", type=click.Choice(["auto", "vgg19", "vgg16", "mobilenet_v2", "random"]),
                  help="Feature network [default: auto = VGG19 if its weights are cached, else random]."),
     click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False),
