@@ -39,9 +39,15 @@ def keep_weight(masks: RegionMasks, *, feather_px: float) -> np.ndarray:
     return np.maximum(hard, fade).astype(np.float32)
 
 
-def composite(stylized: np.ndarray, photo: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Blend (H, W, 3) images with the photo's weight (H, W); exact photo pixels where weight == 1."""
-    mixed = pyramid_blend(photo, stylized, weight)
+def composite(stylized: np.ndarray, photo: np.ndarray, weight: np.ndarray, *, feather_px: float = 4.0
+              ) -> np.ndarray:
+    """Blend (H, W, 3) images with the photo's weight (H, W); exact photo pixels where weight == 1.
+
+    The pyramid gets about log2(feather) + 1 levels: its coarsest band mixes over ~2x the feather width,
+    so low frequencies cross the boundary smoothly without spreading the photo into a wide halo.
+    """
+    levels = 1 + max(1, int(np.ceil(np.log2(max(feather_px, 1.0)))))
+    mixed = pyramid_blend(photo, stylized, weight, levels=levels)
     exact = weight >= 1.0
     mixed[exact] = photo[exact]
     return mixed

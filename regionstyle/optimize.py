@@ -80,8 +80,7 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
     for scale, (size, iterations) in enumerate(steps):
         image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
         fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
-        # A fine scale keeps the coarser result's structure (its content target) and refines texture.
-        problem = build_problem(image[0] if fine else content, masks, regions, size=size, encoder=encoder,
+        problem = build_problem(content, masks, regions, size=size, encoder=encoder,
                                 plan=plan.fine if fine else plan, config=config, target_cache=target_cache)
         report = clock.reporter(scale, size, on_progress)
         image = run_scale(image, problem, encoder, config=config, iterations=iterations, report=report)
@@ -94,8 +93,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
                   target_cache: TargetCache | None) -> ScaleProblem:
     """Everything a scale's loss needs that does not depend on the pixels being optimised.
 
-    content: (3, H, W) the image whose features the content loss keeps (the photo, or at fine scales the
-    upsampled coarser result); it is resized to ``size``.
+    content: (3, H, W) the photo, whose features the content loss keeps; it is resized to ``size``.
     """
     scaled = F.interpolate(content[None], size=size, mode="bilinear", antialias=True)
     scaled_masks = resize_masks(masks, size)

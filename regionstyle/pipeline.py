@@ -120,7 +120,7 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
                                                  on_progress)
     timings["optimise"] = time.perf_counter() - clock - timings["segment"]
     weight = blend.keep_weight(masks, feather_px=config.feather)
-    final = blend.composite(stylized, pixels, weight)
+    final = blend.composite(stylized, pixels, weight, feather_px=config.feather)
     labels_map = masks.owner if masks.owner is not None else np.argmax(masks.masks, axis=0)
     timings["total"] = time.perf_counter() - clock
     report = _report(config, segmentation, segmenter_note, masks, resolution, optimise_report,
