@@ -51,3 +51,14 @@ def tiny_encoder():
     plan = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0)), content="relu2_1",
                      style_weight=100.0)
     return encoder, plan
+
+
+@pytest.fixture()
+def offline_caches(tmp_path, monkeypatch) -> Path:
+    """Empty torch-hub, Hugging Face and project caches under tmp_path, with the hub offline."""
+    for var in ("REGIONSTYLE_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tmp_path

@@ -29,17 +29,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture
-def caches(tmp_path, monkeypatch):
-    """Empty torch-hub and Hugging Face caches under tmp_path, hub offline."""
-    for var in ("REGIONSTYLE_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return tmp_path
-
-
 def images(seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.random((40, 56, 3), dtype=np.float32), rng.random((33, 30, 3), dtype=np.float32)]
@@ -72,14 +61,14 @@ def check_against(network, segmentations, imgs, *, k: int) -> None:
 # ---- torchvision DeepLabV3 -----------------------------------------------------------------------------
 
 
-def test_deeplab_loads_a_cached_checkpoint_and_segments(caches):
+def test_deeplab_loads_a_cached_checkpoint_and_segments(offline_caches):
     import torchvision.models.segmentation as tv_seg
 
     torch.manual_seed(0)
     network = tv_seg.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=21,
                                                   aux_loss=True).eval()
     cache_file = weight_store.cache_candidates(weight_store.get_spec("deeplabv3_mobilenet_v3_large"))[-1]
-    assert str(cache_file).startswith(str(caches / "torch"))
+    assert str(cache_file).startswith(str(offline_caches / "torch"))
     cache_file.parent.mkdir(parents=True)
     torch.save(network.state_dict(), cache_file)
 
@@ -92,17 +81,17 @@ def test_deeplab_loads_a_cached_checkpoint_and_segments(caches):
     assert segmentations[0].source == "torchvision:deeplabv3_mobilenet_v3_large"
 
 
-def test_deeplab_offline_error_names_file_cache_and_ways_out(caches):
+def test_deeplab_offline_error_names_file_cache_and_ways_out(offline_caches):
     with pytest.raises(WeightsUnavailable) as info:
         build_segmenter("deeplabv3_mobilenet_v3_large")
     message = str(info.value)
     assert "deeplabv3_mobilenet_v3_large-fc3c493d.pth" in message
-    assert str(caches / "torch" / "hub" / "checkpoints") in message
+    assert str(offline_caches / "torch" / "hub" / "checkpoints") in message
     assert "regionstyle weights fetch deeplabv3_mobilenet_v3_large" in message
     assert "--segmenter-weights PATH" in message and "label map" in message
 
 
-def test_deeplab_checkpoint_of_the_wrong_network_is_refused_clearly(caches, tmp_path):
+def test_deeplab_checkpoint_of_the_wrong_network_is_refused_clearly(offline_caches, tmp_path):
     wrong = tmp_path / "wrong.pth"
     torch.save({"conv.weight": torch.zeros(1)}, wrong)
     with pytest.raises(BadInput, match="weights do not fit deeplabv3_mobilenet_v3_large"):
@@ -131,10 +120,10 @@ def put_in_hf_cache(network, cache: Path, repo: str, *, config_overrides: dict |
     return snapshot
 
 
-def test_segformer_loads_from_the_hf_cache_without_downloading_encoder_weights(caches):
+def test_segformer_loads_from_the_hf_cache_without_downloading_encoder_weights(offline_caches):
     network = tiny_segformer()
     # A config asking for ImageNet encoder weights would download them; we must build with None.
-    put_in_hf_cache(network, caches / "hf" / "hub", "smp-hub/segformer-b0-512x512-ade-160k",
+    put_in_hf_cache(network, offline_caches / "hf" / "hub", "smp-hub/segformer-b0-512x512-ade-160k",
                     config_overrides={"encoder_weights": "imagenet"})
     segmenter = build_segmenter("ade20k-b0", spec=SMALL)
     assert segmenter.vocabulary.name == "ade20k-150" and len(segmenter.vocabulary.classes) == 150
@@ -142,7 +131,7 @@ def test_segformer_loads_from_the_hf_cache_without_downloading_encoder_weights(c
     check_against(network, segmenter.segment(imgs), imgs, k=150)
 
 
-def test_segformer_from_a_local_folder_or_bare_file(caches, tmp_path):
+def test_segformer_from_a_local_folder_or_bare_file(offline_caches, tmp_path):
     network = tiny_segformer(classes=19)
     network.save_pretrained(tmp_path / "folder")
     bare = tmp_path / "bare.pth"
@@ -155,12 +144,12 @@ def test_segformer_from_a_local_folder_or_bare_file(caches, tmp_path):
         check_against(network, segmenter.segment(imgs), imgs, k=19)
 
 
-def test_segformer_offline_error_names_hub_id_cache_and_ways_out(caches):
+def test_segformer_offline_error_names_hub_id_cache_and_ways_out(offline_caches):
     with pytest.raises(WeightsUnavailable) as info:
         build_segmenter("ade20k", download=True)  # download allowed, but HF_HUB_OFFLINE=1
     message = str(info.value)
     assert "smp-hub/segformer-b2-512x512-ade-160k" in message and "HF_HUB_OFFLINE is set" in message
-    assert str(caches / "hf" / "hub" / "models--smp-hub--segformer-b2-512x512-ade-160k") in message
+    assert str(offline_caches / "hf" / "hub" / "models--smp-hub--segformer-b2-512x512-ade-160k") in message
     assert "regionstyle weights fetch ade20k-b2" in message and "--segmenter-weights PATH" in message
     assert "--model PATH.tflite" in message and "--labels PATH.png" in message
 

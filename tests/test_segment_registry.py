@@ -10,13 +10,8 @@ from regionstyle.segment import build_segmenter, choose_segmenter, get_segmenter
 
 
 @pytest.fixture(autouse=True)
-def empty_caches(tmp_path, monkeypatch):
-    for var in ("REGIONSTYLE_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return tmp_path
+def empty_caches(offline_caches):
+    return offline_caches
 
 
 def test_registry_names_aliases_and_weights_line_up():

@@ -11,16 +11,6 @@ from regionstyle import weights as weight_store
 from regionstyle.errors import WeightsUnavailable
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    for var in ("REGIONSTYLE_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return monkeypatch
-
-
 def fake_snapshot(cache, repo, payload: bytes = b"weights"):
     folder = cache / ("models--" + repo.replace("/", "--"))
     snapshot = folder / "snapshots" / "c0ffee"
@@ -31,6 +21,12 @@ def fake_snapshot(cache, repo, payload: bytes = b"weights"):
     (folder / "refs" / "main").write_text("c0ffee")
     return snapshot
 
+
+
+@pytest.fixture
+def env(offline_caches, monkeypatch):
+    """The monkeypatch of a test whose caches are empty and whose hub is offline."""
+    return monkeypatch
 
 def test_hub_cache_follows_the_environment_at_call_time(env, tmp_path):
     assert weight_store.hf_hub_cache() == tmp_path / "hf" / "hub"
