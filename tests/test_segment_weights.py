@@ -22,11 +22,11 @@ def fake_snapshot(cache, repo, payload: bytes = b"weights"):
     return snapshot
 
 
-
 @pytest.fixture
 def env(offline_caches, monkeypatch):
     """The monkeypatch of a test whose caches are empty and whose hub is offline."""
     return monkeypatch
+
 
 def test_hub_cache_follows_the_environment_at_call_time(env, tmp_path):
     assert weight_store.hf_hub_cache() == tmp_path / "hf" / "hub"
