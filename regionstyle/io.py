@@ -120,7 +120,8 @@ def read_label_map(path: PathLike, *, max_pixels: int = 100_000_000) -> np.ndarr
         if image.mode.startswith("RGB"):
             raise BadImage(
                 f"{path} is a colour-coded label map (mode {image.mode}): its colours need a legend; "
-                "save class ids as an 8/16-bit greyscale or palette PNG, or use read_color_label_map"
+                f"put a legend beside it ({path.stem}.legend.txt, lines '#RRGGBB class'), or save class ids "
+                "as an 8/16-bit greyscale or palette PNG"
             )
         if image.mode not in _LABEL_MODES:
             raise BadImage(f"{path}: a label map must be single-channel greyscale or palette, got mode {image.mode}")

@@ -283,3 +283,19 @@ def test_label_map_segmenter_serves_every_image(tmp_path):
     assert out[0].labels.shape == (8, 8) and out[0].labels[0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     with pytest.raises(BadInput, match="needs its classes"):
         build_segmenter(str(path))
+
+
+def test_colour_coded_label_map_reads_through_its_legend(tmp_path):
+    rgb = np.zeros((6, 8, 3), np.uint8)
+    rgb[:3] = (135, 206, 235)  # sky
+    rgb[3:] = (128, 64, 0)  # building
+    Image.fromarray(rgb).save(tmp_path / "map.png")
+    (tmp_path / "map.legend.txt").write_text("# colours of map.png\n#87CEEB sky\n128 64 0 building\n")
+    seg = load_label_map_segmentation(tmp_path / "map.png", classes="ade20k", image_size=(6, 8))
+    assert (seg.labels[:3] == 3).all() and (seg.labels[3:] == 2).all()
+    (tmp_path / "map.legend.txt").write_text("#87CEEB skyy\n")
+    with pytest.raises(BadInput, match=r"map.legend.txt:1: 'skyy' is not a class"):
+        load_label_map_segmentation(tmp_path / "map.png", classes="ade20k", image_size=(6, 8))
+    (tmp_path / "map.legend.txt").unlink()
+    with pytest.raises(BadInput, match="map.legend.txt"):
+        load_label_map_segmentation(tmp_path / "map.png", classes="ade20k", image_size=(6, 8))

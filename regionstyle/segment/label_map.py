@@ -1,5 +1,8 @@
 """A user's label map (PNG of class ids) as a Segmentation, and a segmenter that serves it.
 
+A colour-coded map (RGB) is read through its legend, ``<map stem>.legend.txt`` beside it, which names the
+class of each colour (``#87CEEB sky``).
+
 ADE20K ids come in two conventions, and a map is only meaningful with the right one: scene-parsing maps
 (and TensorFlow DeepLab, the shared TFLite model) use 0 = others, 1..150 (vocabulary ``ade20k``);
 SegFormer / smp-hub outputs use 0..149 (``ade20k-150``). An id outside the vocabulary is refused with a
@@ -36,14 +39,60 @@ def load_label_map_segmentation(path: str | Path, *, classes: maskrules.Vocabula
         Vocabulary. Returns labels int32 (H, W) and ``probs=None``.
     Raises BadInput when the aspect ratio differs by more than 1 % or an id has no class.
     """
-    from regionstyle.io import read_label_map
+    from regionstyle.io import read_color_label_map, read_label_map
 
     path = Path(path).expanduser()
     vocabulary = load_vocabulary(classes)
-    labels = fit_to_image(read_label_map(path), image_size, what=str(path))
+    legend = legend_file(path)
+    if legend.is_file():  # a colour-coded map: its legend beside it says which colour is which class
+        ids = read_color_label_map(path, read_legend(legend, vocabulary))
+    else:
+        ids = read_label_map(path)
+    labels = fit_to_image(ids, image_size, what=str(path))
     check_ids(labels, vocabulary, what=str(path))
     return Segmentation(labels=labels, class_names=vocabulary.classes, vocabulary=vocabulary.name,
                         source=f"labels:{path}", probs=None)
+
+
+def legend_file(label_map: Path) -> Path:
+    """Where the legend of a colour-coded label map lives: ``<map stem>.legend.txt`` beside it."""
+    return label_map.with_name(f"{label_map.stem}.legend.txt")
+
+
+def read_legend(path: Path, vocabulary: maskrules.Vocabulary) -> dict[tuple[int, int, int], int]:
+    """Colour -> class id from a legend file: one ``#RRGGBB name`` or ``R G B name`` line per colour.
+
+    Names are classes (or synonyms) of ``vocabulary``; blank lines and ``#`` comments (a ``#`` followed
+    by a space) are skipped. Raises BadInput naming the line of any mistake.
+    """
+    legend: dict[tuple[int, int, int], int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("# ") or text == "#":
+            continue
+        colour, name = _legend_line(text, f"{path}:{number}")
+        ids = vocabulary.exact_ids(name)
+        if len(ids) != 1:
+            raise BadInput(f"{path}:{number}: {name!r} is not a class of the {vocabulary.name} vocabulary")
+        legend[colour] = next(iter(ids))
+    if not legend:
+        raise BadInput(f"{path}: the legend lists no colours")
+    return legend
+
+
+def _legend_line(text: str, where: str) -> tuple[tuple[int, int, int], str]:
+    parts = text.split(maxsplit=1 if text.startswith("#") else 3)
+    try:
+        if text.startswith("#") and len(parts[0]) == 7:
+            rgb = tuple(int(parts[0][i:i + 2], 16) for i in (1, 3, 5))
+        else:
+            rgb = tuple(int(v) for v in parts[:3])
+        name = parts[-1].strip()
+        if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb) or not name or name == parts[0]:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise BadInput(f"{where}: expected '#RRGGBB name' or 'R G B name', got {text!r}") from None
+    return rgb, name
 
 
 def fit_to_image(labels: np.ndarray, image_size: tuple[int, int], *, what: str) -> np.ndarray:
