@@ -1,0 +1,53 @@
+"""Softmax smoothing of feature activations before they are compared (after Wang, Li & Vasconcelos 2021).
+
+Wang et al. (CVPR 2021, "Rethinking and Improving the Robustness of Image Style Transfer") found that
+non-VGG networks stylise poorly because a few peaky activations dominate their Gram matrices, and that a
+softmax transformation of the activations fixes much of it. Their softmax runs over a whole feature map,
+which would couple the regions of one image (a region's statistics would depend on its neighbours'
+activations); here it runs over the channels at each position, which keeps every position's features
+local, so region masks keep their meaning.
+
+On the shared photos with MobileNetV2 (benchmarks/quality.py), it keeps markedly more of each styled
+region's structure (windows stay on stylised buildings) while every building and sky still judges
+nearest to its own painting; see benchmarks/README.md for the numbers.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from typing import Mapping
+
+from torch import nn
+
+from regionstyle.encoder.network import EncoderInfo, FeatureEncoder
+
+
+def softmax_channels(features: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
+    """C * softmax(features / temperature) over the channel axis (dim 1) at each position.
+
+    features: (N, C, H, W), any range -> (N, C, H, W), positive, mean 1 per position. The factor C keeps
+    values near 1 whatever the width of the layer (the Gram and content terms are relative errors anyway).
+    """
+    return torch.softmax(features / temperature, dim=1) * features.shape[1]
+
+
+class SoftmaxEncoder(FeatureEncoder):
+    """A FeatureEncoder whose taps return :func:`softmax_channels` of the network's activations.
+
+    Style targets, the style loss and the content loss all read the encoder, so they all see the same
+    transformed features; taps, channels and spatial geometry are the wrapped network's.
+    """
+
+    temperature: float = 1.0  # the class default serves the dry run inside FeatureEncoder.__init__
+
+    def __init__(self, *, body: nn.Sequential, taps: Mapping[str, str], mean: tuple[float, ...],
+                 std: tuple[float, ...], info: EncoderInfo, temperature: float) -> None:
+        if temperature <= 0:
+            raise ValueError(f"softmax temperature = {temperature}: expected a number > 0")
+        super().__init__(body=body, taps=taps, mean=mean, std=std, info=info)
+        self.temperature = temperature
+
+    def forward(self, image: torch.Tensor, taps: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
+        features = super().forward(image, taps)
+        return {tap: softmax_channels(value, temperature=self.temperature) for tap, value in features.items()}
