@@ -64,10 +64,10 @@ def prepare(folder: Path, side: int) -> tuple[Path, Path]:
 
 def clear_process_caches() -> None:
     """Forget exemplars cached for the whole process, as a new process would."""
-    for name in ("_style_image", "_builtin_exemplar"):
-        cache = getattr(exemplars, name, None)
-        if cache is not None and hasattr(cache, "cache_clear"):
-            cache.cache_clear()
+    from regionstyle import styles
+
+    for cache in (exemplars._style_image, styles._render_cached):
+        cache.cache_clear()
 
 
 def time_modes(photos: Path, rules: Path, out: Path, settings: dict) -> dict[str, list[float]]:

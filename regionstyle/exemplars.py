@@ -33,22 +33,11 @@ def exemplar(ref: StyleRef, *, long_side: int, seed: int) -> torch.Tensor:
     """The (3, H, W) float exemplar of a leaf style, in [0, 1]."""
     if ref.kind == "builtin":
         side = max(64, min(long_side, MAX_BUILTIN_SIDE))
-        try:
-            pixels = _builtin_exemplar(ref.builtin, ref.params, side, seed)
-        except TypeError:  # a parameter value that cannot be a cache key (a list): render it afresh
-            pixels = styles.render_builtin(ref.builtin, height=side, width=side, params=dict(ref.params), seed=seed)
+        # render_builtin caches per (style, params, size, seed): the next image of a batch reuses it.
+        pixels = styles.render_builtin(ref.builtin, height=side, width=side, params=dict(ref.params), seed=seed)
     else:
         pixels = _style_image(str(ref.image), ref.crop)
     return torch.from_numpy(np.ascontiguousarray(np.asarray(pixels, np.float32).transpose(2, 0, 1)))
-
-
-@functools.lru_cache(maxsize=8)
-def _builtin_exemplar(name: str, params: tuple[tuple[str, object], ...], side: int, seed: int) -> np.ndarray:
-    """A rendered built-in exemplar, kept for the next image of a batch (up to ~1.5 s each at 1024 px)."""
-    pixels = np.asarray(styles.render_builtin(name, height=side, width=side, params=dict(params), seed=seed),
-                        np.float32)
-    pixels.setflags(write=False)  # shared by the cache: nobody may change it in place
-    return pixels
 
 
 @functools.lru_cache(maxsize=16)

@@ -441,7 +441,7 @@ def test_shared_photos_batch_with_the_real_segmenter_shares_models_and_targets(t
 
 
 def test_stylize_many_is_lazy_and_shares_one_session(tiny_encoder, tmp_path):
-    from regionstyle import exemplars
+    from regionstyle import styles
 
     workspace(tmp_path, 0)
     pulled = []
@@ -452,7 +452,7 @@ def test_stylize_many_is_lazy_and_shares_one_session(tiny_encoder, tmp_path):
             yield scene(seed)
 
     session = pipeline.Session(custom_encoder=tiny_encoder)
-    hits = exemplars._builtin_exemplar.cache_info().hits
+    hits = styles._render_cached.cache_info().hits
     results = pipeline.stylize_many(frames(), RULES.replace("labels.png", str(tmp_path / "labels.png")),
                                     iterations=3, device="cpu", session=session)
     first = next(results)
@@ -460,7 +460,7 @@ def test_stylize_many_is_lazy_and_shares_one_session(tiny_encoder, tmp_path):
     cached = len(session.targets)
     rest = list(results)
     assert len(rest) == 2 and len(session.targets) == cached > 0
-    assert exemplars._builtin_exemplar.cache_info().hits >= hits + 2  # built-in exemplars rendered once
+    assert styles._render_cached.cache_info().hits >= hits + 2  # built-in exemplars rendered once
 
 
 def test_a_session_keeps_targets_of_different_encoders_apart(tiny_encoder, tmp_path):
