@@ -153,8 +153,11 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
         return loss
 
     if config.optimizer == "lbfgs":
+        # A strong-Wolfe line search keeps L-BFGS from diverging on rough losses (seen with the random
+        # encoder on the sample scene); max_eval caps the work at the iteration budget in evaluations.
         optimizer = torch.optim.LBFGS([pixels], lr=1.0, max_iter=iterations, max_eval=iterations,
-                                      history_size=50, tolerance_grad=1e-9, tolerance_change=1e-12)
+                                      history_size=50, tolerance_grad=1e-9, tolerance_change=1e-12,
+                                      line_search_fn="strong_wolfe")
         optimizer.step(closure)
     elif config.optimizer == "adam":
         optimizer = torch.optim.Adam([pixels], lr=config.learning_rate)
