@@ -85,6 +85,15 @@ def test_softmax_channels_against_an_explicit_computation():
                                     (features.clone().requires_grad_(True),))
 
 
+def test_softmax_channels_keeps_channels_last_so_the_objective_rows_stay_plain_views():
+    features = torch.randn(1, 6, 5, 4).contiguous(memory_format=torch.channels_last)
+    result = softmax_channels(features)
+    assert result.is_contiguous(memory_format=torch.channels_last)
+    rows = result[0].permute(1, 2, 0).reshape(-1, 6)  # what regionstyle.objective reads
+    assert rows.is_contiguous()
+    assert softmax_channels(torch.randn(1, 6, 5, 4)).is_contiguous()
+
+
 def test_softmax_encoder_transforms_every_tap_and_keeps_geometry():
     torch.manual_seed(0)
     body = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),

@@ -28,8 +28,14 @@ def softmax_channels(features: torch.Tensor, *, temperature: float = 1.0) -> tor
 
     features: (N, C, H, W), any range -> (N, C, H, W), positive, mean 1 per position. The factor C keeps
     values near 1 whatever the width of the layer (the Gram and content terms are relative errors anyway).
+    The result keeps a channels-last input channels-last: the objective reads features as (H*W, C) row
+    views, and torch's softmax returns NCHW, whose transposed rows crashed oneDNN's bfloat16 matmul
+    (SIGFPE, one thread, 512 px).
     """
-    return torch.softmax(features / temperature, dim=1) * features.shape[1]
+    result = torch.softmax(features / temperature, dim=1) * features.shape[1]
+    if features.dim() == 4 and features.is_contiguous(memory_format=torch.channels_last):
+        return result.contiguous(memory_format=torch.channels_last)
+    return result
 
 
 class SoftmaxEncoder(FeatureEncoder):
