@@ -29,7 +29,7 @@ def masked_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     It is the weighted mean of the outer products f_p f_p^T, so a region covering 10% of the photo is
     compared on equal terms with a style image's plain :func:`gram` over its whole frame. Positions with
     w_p = 0 contribute nothing, to the value or to the gradient. Callers skip regions whose total weight
-    is below ``EMPTY_REGION`` (see :func:`region_weight`).
+    is below ``EMPTY_REGION`` (see :func:`regionstyle.objective.usable_taps`).
     """
     flat = features.flatten(1)
     w = weights.reshape(1, -1).to(flat.dtype)
@@ -49,11 +49,6 @@ def masked_gram_rows(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     weighted = rows * weights.to(rows.dtype)[:, None]
     gram_rows = weighted.T @ rows
     return gram_rows.to(torch.promote_types(gram_rows.dtype, torch.float32)) / weights.sum()
-
-
-def region_weight(weights: torch.Tensor) -> float:
-    """Total mask weight of a region at one layer, in feature pixels."""
-    return float(weights.sum())
 
 
 def gram_distance(candidate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
