@@ -6,7 +6,7 @@ The public Python API (``stylize``) lives in :mod:`regionstyle.pipeline` and is 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from regionstyle.version import __version__
 
 __all__ = ["__version__", "stylize", "stylize_many"]
 

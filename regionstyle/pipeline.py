@@ -244,7 +244,7 @@ def _report(config: TransferConfig, segmentation: Segmentation, segmenter_note: 
             timings: dict[str, float]) -> dict[str, Any]:
     import torchvision
 
-    from regionstyle import __version__
+    from regionstyle.version import __version__
 
     regions = []
     for name, area, styled, rule_index in zip(masks.names, masks.areas, masks.styled, masks.rule_index):
@@ -267,14 +267,14 @@ def _report(config: TransferConfig, segmentation: Segmentation, segmenter_note: 
 
 def _as_loaded(image: Any) -> tuple[LoadedImage, str]:
     """Accept a PIL image, a numpy array (uint8/uint16 or float in [0, 1]) or a path; say which it was."""
-    from regionstyle import convert, io
+    from regionstyle import io
 
     if isinstance(image, (str, Path)):
         return io.read_image(image), "path"
     if hasattr(image, "mode") and hasattr(image, "size"):  # a PIL image, without importing PIL here
-        return convert.from_pil(image), "pil"
+        return io.from_pil(image), "pil"
     if isinstance(image, np.ndarray):
-        return convert.from_array(image), "array"
+        return io.from_array(image), "array"
     raise BadInput(f"stylize() takes a PIL image, a numpy array or a path; got {type(image).__name__}")
 
 
@@ -292,11 +292,11 @@ def stylize(image: Any, rules: maskrules.RuleSet | str | Path, *, labels: str | 
     config = make_config(ruleset.defaults, size=size, iterations=iterations, encoder=encoder,
                          encoder_weights=encoder_weights, device=device, seed=seed, preview=preview)
     result = run(photo, ruleset, config, labels=labels, session=session, on_progress=on_progress)
-    from regionstyle import convert
+    from regionstyle import io
 
     if kind == "pil":
-        return convert.to_pil(result.image, result.alpha)
-    return convert.to_array_like(result.image, result.alpha, like=image if kind == "array" else None)
+        return io.to_pil(result.image, result.alpha)
+    return io.to_array_like(result.image, result.alpha, like=image if kind == "array" else None)
 
 
 def stylize_many(images: Iterable[Any], rules: maskrules.RuleSet | str | Path, *,

@@ -373,17 +373,17 @@ def test_sigkill_mid_batch_loses_nothing_and_a_rerun_does_each_image_once(tmp_pa
 
 
 def test_ctrl_c_right_after_a_manifest_landed_still_counts_that_image(tmp_path, tiny_encoder, monkeypatch):
-    from regionstyle import convert
+    from regionstyle import io as rio
     from regionstyle.batch import BatchInterrupted
 
-    write = convert.write_text_atomic
+    write = rio.write_text_atomic
 
     def write_then_interrupt(path, text):
         write(path, text)
         if '"status": "complete"' in text:
             raise KeyboardInterrupt  # as if Ctrl-C came while the manifest's folder was being synced
 
-    monkeypatch.setattr(convert, "write_text_atomic", write_then_interrupt)
+    monkeypatch.setattr(rio, "write_text_atomic", write_then_interrupt)
     photos, rules = workspace(tmp_path, 2)
     opts = options(tmp_path)
     kinds = []

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from regionstyle._encode import SUFFIX_FORMATS
+from regionstyle.io import SUFFIX_FORMATS
 from regionstyle.errors import BadInput
 
 _MAGIC = frozenset("*?[")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import maskrules
-from regionstyle._safewrite import atomic_write
+from regionstyle.io import atomic_write
 from regionstyle.datatypes import TransferConfig
 from regionstyle.errors import BadInput
 
@@ -75,7 +75,7 @@ def fingerprint_parts(source: Path, rules: Path, ruleset: maskrules.RuleSet, con
                       encoder: str, labels: Path | None, output: dict[str, Any], hashes: HashCache
                       ) -> dict[str, Any]:
     """The JSON-able facts the fingerprint is made of (kept in the manifest, so a change can be traced)."""
-    from regionstyle import __version__
+    from regionstyle.version import __version__
 
     settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "device"}
     if config.init not in ("content", "noise"):

@@ -132,7 +132,7 @@ class _Work:
 
     def _process(self, item: BatchItem, index: int, on_progress: ProgressCallback | None
                  ) -> tuple[str, str, dict[str, Any] | None]:
-        from regionstyle import convert, io
+        from regionstyle import io
 
         ruleset, config, parts = self._plan(item)
         fingerprint = resume.digest(parts)
@@ -143,7 +143,7 @@ class _Work:
         resume.start(item.output, fingerprint)
         report = self._stylize(item, photo, ruleset, config, on_progress)
         manifest = resume.complete_manifest(item.source, item.output, item.rules, parts, fingerprint, report)
-        convert.write_text_atomic(item.manifest, json.dumps(manifest, indent=2, default=str))  # last: "complete"
+        io.write_text_atomic(item.manifest, json.dumps(manifest, indent=2, default=str))  # last: "complete"
         return "done", f"wrote {item.output}", manifest
 
     def _plan(self, item: BatchItem) -> tuple[maskrules.RuleSet, Any, dict[str, Any]]:

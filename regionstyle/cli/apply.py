@@ -93,7 +93,7 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, labels: str
           segmenter_weights: str | None, manifest: bool, overwrite: bool, **transfer: Any) -> None:
     """Stylise IMAGE region by region as the RULES file says."""
     with reported_errors(g.debug):
-        from regionstyle import convert, io, pipeline
+        from regionstyle import io, pipeline
         from regionstyle.settings import make_config
 
         output = output or default_output(image)
@@ -111,7 +111,7 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, labels: str
                                  icc_profile=photo.icc_profile, protect=[image, rules])
         report = {"input": str(image), "output": str(written), **result.report}
         if manifest:
-            convert.write_text_atomic(written.with_suffix(written.suffix + ".json"), json.dumps(report, indent=2, default=str))
+            io.write_text_atomic(written.with_suffix(written.suffix + ".json"), json.dumps(report, indent=2, default=str))
         emit(g, report, summary_line(report))
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import click
 
-from regionstyle import __version__
+from regionstyle.version import __version__
 from regionstyle.errors import RegionStyleError
 
 IMAGE = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from regionstyle._pixels import from_pillow, to_uint8, to_uint16
-from regionstyle._safewrite import atomic_write
+from regionstyle.io.pixels import from_pillow, to_uint8, to_uint16
 from regionstyle.datatypes import LoadedImage
 from regionstyle.errors import BadImage
 
@@ -54,9 +53,3 @@ def to_pil(pixels: np.ndarray, alpha: np.ndarray | None) -> Any:
 
     values = pixels if alpha is None else np.concatenate([pixels, alpha[..., None]], axis=2)
     return Image.fromarray(to_uint8(values), "RGB" if alpha is None else "RGBA")
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write a text file (a manifest) all-or-nothing."""
-    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
-    return path

@@ -81,3 +81,9 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file (a manifest, a rules file) all-or-nothing."""
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    return path

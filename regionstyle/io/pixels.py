@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
-from regionstyle import _png, _tiff
+from regionstyle.io import png, tiff
 from regionstyle.errors import BadImage
 
 log = logging.getLogger(__name__)
@@ -63,17 +63,17 @@ def bit_depth(image: Image.Image, data: bytes) -> int:
     if image.mode in FULL_PRECISION_MODES:
         return 16
     if image.format == "PNG":
-        return 16 if _png.bit_depth(data) == 16 else 8
+        return 16 if png.bit_depth(data) == 16 else 8
     if image.format == "TIFF":
         bits = image.tag_v2.get(258, 8)
         return 16 if max(bits if isinstance(bits, tuple) else (bits,)) == 16 else 8
     return 8
 
 
-def decode_16bit(path: Path, data: bytes, *, tiff: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def decode_16bit(path: Path, data: bytes, *, from_tiff: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """RGB (and alpha) of a 16-bit colour PNG/TIFF at full precision, still in stored orientation."""
-    if tiff:
-        data = _tiff.without_orientation(data)
+    if from_tiff:
+        data = tiff.without_orientation(data)
     samples = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if samples is None or samples.dtype != np.uint16:
         raise BadImage(f"{path}: could not decode its 16-bit samples")

@@ -1,21 +1,8 @@
-"""Read and write images faithfully: orientation, colour modes, bit depth, metadata, atomic writes.
+"""Reading images and label maps: orientation, colour modes, bit depth, metadata, refusals.
 
-Reading decodes with Pillow, which validates the whole file and supplies EXIF, the ICC profile and
-every 8-bit mode; 16-bit colour PNG/TIFF, which Pillow would squash to 8 bits, take their samples
-from OpenCV instead. EXIF orientation is applied here with numpy, the same way for both decoders.
-
-Writing is atomic (temporary file in the target folder, fsync, ``os.replace``) and refuses to
-overwrite any path in ``protect``. What each format keeps:
-
-======  =========  =====  ====  ===  ===============================================
-format  bit depth  alpha  EXIF  ICC  notes
-======  =========  =====  ====  ===  ===============================================
-png     8, 16      yes    yes   yes  16-bit via OpenCV + our own iCCP/eXIf chunks
-tiff    8, 16      yes    yes   yes  16-bit written by :mod:`regionstyle._tiff`
-jpeg    8          no     yes   yes  alpha composited over white (logged warning)
-webp    8          yes    yes   yes  ``quality=100`` means lossless
-bmp     8          no     no    no   alpha composited over white; metadata dropped
-======  =========  =====  ====  ===  ===============================================
+Decoding uses Pillow, which validates the whole file and supplies EXIF, the ICC profile and every 8-bit
+mode; 16-bit colour PNG/TIFF, which Pillow would squash to 8 bits, take their samples from OpenCV instead.
+EXIF orientation is applied here with numpy, the same way for both decoders.
 """
 
 from __future__ import annotations
@@ -25,41 +12,24 @@ import io
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from regionstyle import _tiff
-from regionstyle._encode import (
-    ALPHA_FORMATS,
-    METADATA_FORMATS,
-    SUFFIX_FORMATS,
-    check_options,
-    checked_pixels,
-    encoder,
-    output_format,
-)
-from regionstyle._pixels import (
+from regionstyle.datatypes import LoadedImage
+from regionstyle.errors import BadImage
+from regionstyle.io import tiff
+from regionstyle.io.pixels import (
     FULL_PRECISION_MODES,
     GREY16_MODES,
     bit_depth,
     decode_16bit,
     from_pillow,
     orient,
-    to_uint8,
-    to_uint16,
     valid_orientation,
 )
-from regionstyle._safewrite import atomic_write, refuse_protected
-from regionstyle.datatypes import LoadedImage
-from regionstyle.errors import BadImage, BadInput
-
-__all__ = [
-    "SUFFIX_FORMATS", "orient", "read_color_label_map", "read_image", "read_label_map", "to_uint16", "to_uint8",
-    "write_image", "write_label_map",
-]
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +58,7 @@ def read_image(path: PathLike, *, max_pixels: int = 100_000_000) -> LoadedImage:
         stored = left if tiff_tag is None else _orientation(tiff_tag)
         depth = bit_depth(image, data)
         if depth == 16 and image.mode not in FULL_PRECISION_MODES:
-            rgb, alpha = decode_16bit(path, data, tiff=image.format == "TIFF")  # ignores the tag
+            rgb, alpha = decode_16bit(path, data, from_tiff=image.format == "TIFF")  # ignores the tag
             icc = image.info.get("icc_profile") or None
             orientation = stored
         else:
@@ -154,68 +124,9 @@ def read_color_label_map(
     return lookup[inverse.reshape(packed.shape)]
 
 
-def write_label_map(path: PathLike, labels: np.ndarray, *, protect: Iterable[PathLike] = ()) -> Path:
-    """Write class ids (H, W), integers in 0..65535, as a single-channel PNG or TIFF, atomically.
-
-    8-bit when every id fits in 0..255, else 16-bit; :func:`read_label_map` reads it back exactly.
-    Raises BadInput for a lossy or unknown suffix or a protected path, ValueError for bad ids.
-    """
-    path = Path(path)
-    fmt = output_format(path, None)
-    if fmt not in ("png", "tiff"):
-        raise BadInput(f"cannot write the label map {path} as {fmt.upper()}: use .png or .tif (lossless)")
-    ids = np.asarray(labels)
-    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"labels: expected integer class ids of shape (H, W), got {ids.dtype} {ids.shape}")
-    if ids.size and (ids.min() < 0 or ids.max() > 65535):
-        raise ValueError(f"labels: ids must be in 0..65535, got {ids.min()}..{ids.max()}")
-    image = Image.fromarray(ids.astype(np.uint8 if ids.size == 0 or ids.max() <= 255 else np.uint16))
-    refuse_protected(path, protect)
-    atomic_write(path, lambda handle: image.save(handle, format=fmt.upper()))
-    return path
-
-
 def _refuse_lossy_labels(path: Path, image: Image.Image) -> None:
     if image.format in ("JPEG", "MPO"):
         raise BadImage(f"{path} is a lossy {image.format}: compression changes class ids at region edges; use PNG")
-
-
-def write_image(
-    path: PathLike,
-    pixels: np.ndarray,
-    *,
-    alpha: np.ndarray | None = None,
-    exif: bytes | None = None,
-    icc_profile: bytes | None = None,
-    bit_depth: int = 8,
-    quality: int = 95,
-    format: str | None = None,
-    protect: Iterable[PathLike] = (),
-) -> Path:
-    """Write float RGB (H, W, 3) in [0, 1] (clipped) atomically and return the path written.
-
-    format: "png", "jpeg", "tiff", "webp" or "bmp"; by default taken from the suffix.
-    bit_depth: 8, or 16 for PNG and TIFF. quality: 1-100 for JPEG and WebP (WebP 100 = lossless).
-    alpha: float (H, W) in [0, 1]; composited over white for formats without transparency.
-    protect: paths that must never be overwritten (the inputs); hitting one raises BadInput.
-    A missing parent folder is created. Raises BadInput for bad options or an unwritable path,
-    ValueError for arrays of the wrong shape or with NaN/inf.
-    """
-    path = Path(path)
-    fmt = output_format(path, format)
-    check_options(fmt, bit_depth=bit_depth, quality=quality)
-    rgb, alpha = checked_pixels(pixels, alpha)
-    refuse_protected(path, protect)
-    if alpha is not None and fmt not in ALPHA_FORMATS:
-        log.warning("%s holds no transparency: compositing %s over white", fmt.upper(), path)
-        rgb, alpha = rgb * alpha[..., None] + (1.0 - alpha[..., None]), None
-    if fmt not in METADATA_FORMATS and (exif or icc_profile):
-        log.warning("%s keeps no EXIF or ICC profile: %s is written without them", fmt.upper(), path)
-        exif = icc_profile = None
-    encode = encoder(fmt, rgb, alpha, exif=exif, icc_profile=icc_profile, bit_depth=bit_depth, quality=quality)
-    atomic_write(path, encode)
-    log.debug("wrote %s (%s, %d-bit)", path, fmt, bit_depth)
-    return path
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -277,7 +188,7 @@ def _upright_exif(image: Image.Image, *, oriented: bool) -> bytes | None:
     """The EXIF block with orientation 1 (set whenever the file had a turn to undo), or None."""
     exif = image.getexif()
     if image.format == "TIFF":  # a TIFF's first IFD doubles as its EXIF; keep only photo tags
-        for tag in _tiff.layout_tags() & set(exif):
+        for tag in tiff.layout_tags() & set(exif):
             del exif[tag]
     if oriented or _ORIENTATION in exif:
         exif[_ORIENTATION] = 1

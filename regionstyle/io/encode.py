@@ -1,8 +1,8 @@
 """Float RGB(A) -> encoded bytes in each output format, keeping EXIF and ICC where the format can.
 
-Private helper of :func:`regionstyle.io.write_image`, with the checks of its arguments.
+Helper of :func:`regionstyle.io.write_image`, with the checks of its arguments.
 8-bit output goes through Pillow; 16-bit PNG through OpenCV plus our own metadata chunks
-(:mod:`regionstyle._png`); 16-bit TIFF through :mod:`regionstyle._tiff`.
+(:mod:`regionstyle.io.png`); 16-bit TIFF through :mod:`regionstyle.io.tiff`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from regionstyle import _png, _tiff
-from regionstyle._pixels import to_uint8, to_uint16
+from regionstyle.io import png, tiff
+from regionstyle.io.pixels import to_uint8, to_uint16
 from regionstyle.errors import BadInput
 
 SUFFIX_FORMATS = {
@@ -66,7 +66,7 @@ def checked_pixels(pixels: np.ndarray, alpha: np.ndarray | None) -> tuple[np.nda
     return np.clip(rgb, 0.0, 1.0), None if alpha is None else np.clip(alpha, 0.0, 1.0)
 
 
-def encoder(
+def image_writer(
     fmt: str, rgb: np.ndarray, alpha: np.ndarray | None, *,
     exif: bytes | None, icc_profile: bytes | None, bit_depth: int, quality: int,
 ) -> Callable[[BinaryIO], object]:
@@ -75,12 +75,12 @@ def encoder(
     if bit_depth == 16:
         samples = to_uint16(channels)
         if fmt == "tiff":
-            blob = _tiff.encode_rgb16(samples, exif=exif, icc_profile=icc_profile)
+            blob = tiff.encode_rgb16(samples, exif=exif, icc_profile=icc_profile)
         else:
             ok, encoded = cv2.imencode(".png", samples[..., [2, 1, 0, 3][: samples.shape[2]]])
             if not ok:
                 raise RuntimeError("OpenCV failed to encode a 16-bit PNG")
-            blob = _png.add_metadata(encoded.tobytes(), exif=exif, icc_profile=icc_profile)
+            blob = png.add_metadata(encoded.tobytes(), exif=exif, icc_profile=icc_profile)
         return lambda handle: handle.write(blob)
     image = Image.fromarray(to_uint8(channels))  # uint8 (H, W, 3) -> RGB, (H, W, 4) -> RGBA
     options: dict[str, object] = {}
