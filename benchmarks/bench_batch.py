@@ -27,7 +27,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from regionstyle import exemplars, pipeline
+from regionstyle import pipeline
+from regionstyle.style import exemplars
 from regionstyle.batch import BatchOptions, find_inputs, plan_batch, run_batch
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -68,7 +68,7 @@ def main() -> None:
 def bench_masks(segmenter, segmentation) -> None:
     import maskrules
 
-    from regionstyle.regions import build_region_masks
+    from regionstyle.segment.regions import build_region_masks
 
     resolution = maskrules.resolve(maskrules.parse_rules(RULES), segmenter.vocabulary)
     for options in ({}, {"feather_px": 12.0, "cleanup_px": 8, "min_area": 0.01}):

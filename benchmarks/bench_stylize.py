@@ -20,7 +20,7 @@ import torch
 
 from regionstyle import io, pipeline
 from regionstyle.encoder import FeatureEncoder
-from regionstyle.masks import output_size
+from regionstyle.encoder.guides import output_size
 from regionstyle.settings import make_config
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

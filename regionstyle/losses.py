@@ -1,59 +1,12 @@
-"""Loss terms as pure functions of tensors: Gram matrices, masked Gram matrices, style/content/TV/colour.
+"""The loss terms every scale shares, as pure functions of tensors: content, total variation, colour.
 
+The style terms (a region's feature statistics against its style's) live in :mod:`regionstyle.style`.
 Conventions: feature maps are (C, H, W) (a batch of one, squeezed); region weights are (H, W) in [0, 1].
-Nothing here holds state; targets are computed once (see :mod:`regionstyle.targets`) and passed in.
 """
 
 from __future__ import annotations
 
 import torch
-
-EMPTY_REGION = 1e-6  # a mask with less total weight than this (in feature pixels) has no statistics
-
-
-def gram(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrix averaged over positions: G = F F^T / (H W).
-
-    features: (C, H, W) -> (C, C). Averaging (not summing) makes Grams of different image sizes comparable.
-    """
-    flat = features.flatten(1)
-    return flat @ flat.T / flat.shape[1]
-
-
-def masked_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Area-normalised masked Gram matrix of one region.
-
-        G = sum_p w_p f_p f_p^T / sum_p w_p
-
-    features: (C, H, W); weights: (H, W) in [0, 1], the region's mask at this layer -> (C, C).
-    It is the weighted mean of the outer products f_p f_p^T, so a region covering 10% of the photo is
-    compared on equal terms with a style image's plain :func:`gram` over its whole frame. Positions with
-    w_p = 0 contribute nothing, to the value or to the gradient. Callers skip regions whose total weight
-    is below ``EMPTY_REGION`` (see :func:`regionstyle.objective.usable_taps`).
-    """
-    flat = features.flatten(1)
-    w = weights.reshape(1, -1).to(flat.dtype)
-    return (flat * w) @ flat.T / w.sum()
-
-
-def masked_gram_rows(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """:func:`masked_gram` for features laid out as rows, computed in the rows' own precision.
-
-    rows: (N, C) features, one row per position (a view of a channels-last map: no transposing copy);
-    weights: (N,) the region's mask at those positions. The multiplies run in the rows' dtype (bfloat16
-    under autocast, where oneDNN accumulates in float32); the (C, C) result is returned in float32.
-    A bfloat16 Gram entry carries a relative error of ~0.4%, which moves a relative Gram distance by
-    ~1e-5: far below anything the optimisation resolves, for twice the speed of float32.
-    float64 rows stay float64 (gradchecks).
-    """
-    weighted = rows * weights.to(rows.dtype)[:, None]
-    gram_rows = weighted.T @ rows
-    return gram_rows.to(torch.promote_types(gram_rows.dtype, torch.float32)) / weights.sum()
-
-
-def gram_distance(candidate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference of two (C, C) Grams: sum (G - A)^2 / C^2 (Gatys et al.'s 1/C_l^2 weighting)."""
-    return torch.mean((candidate - target) ** 2)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None

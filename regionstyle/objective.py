@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder, LayerPlan
-from regionstyle.losses import EMPTY_REGION, color_loss, content_loss, gram_distance, masked_gram_rows, tv_loss
-from regionstyle.targets import StyleTarget
+from regionstyle.losses import color_loss, content_loss, tv_loss
+from regionstyle.style.gram import EMPTY_REGION, gram_distance, masked_gram_rows
+from regionstyle.style.targets import StyleTarget
 
 log = logging.getLogger(__name__)
 

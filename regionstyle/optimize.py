@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 from regionstyle.datatypes import Progress, TransferConfig
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
-from regionstyle.masks import layer_masks
+from regionstyle.encoder.guides import layer_masks
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
-from regionstyle.targets import StyleSource, StyleTarget, style_target
+from regionstyle.style.targets import StyleSource, StyleTarget, style_target
 
 log = logging.getLogger(__name__)
 

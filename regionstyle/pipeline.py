@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 import maskrules
-from regionstyle import regions as region_stage
+from regionstyle.segment import regions as region_stage
 from regionstyle import segment, styles
 from regionstyle.datatypes import LoadedImage, RegionMasks, Segmentation, TransferConfig
 from regionstyle.errors import BadInput
-from regionstyle.exemplars import style_source
+from regionstyle.style.exemplars import style_source
 from regionstyle.optimize import ProgressCallback, StyledRegion, TargetCache
 from regionstyle.settings import make_config, working_size
 from regionstyle import blend, color, optimize, encoder as encoders

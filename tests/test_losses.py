@@ -7,13 +7,14 @@ import pytest
 import torch
 
 from regionstyle import losses
+from regionstyle.style import gram as gram_stats
 
 
 def test_gram_matches_numpy_mean_of_outer_products():
     features = torch.randn(5, 7, 6, dtype=torch.float64)
     flat = features.numpy().reshape(5, -1)
     expected = sum(np.outer(flat[:, p], flat[:, p]) for p in range(flat.shape[1])) / flat.shape[1]
-    np.testing.assert_allclose(losses.gram(features).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(gram_stats.gram(features).numpy(), expected, rtol=1e-12)
 
 
 def test_binary_masked_gram_equals_gram_of_the_region_alone():
@@ -21,7 +22,7 @@ def test_binary_masked_gram_equals_gram_of_the_region_alone():
     mask = torch.zeros(8, 8, dtype=torch.float64)
     mask[2:6, 1:4] = 1
     inside = features[:, 2:6, 1:4]
-    torch.testing.assert_close(losses.masked_gram(features, mask), losses.gram(inside))
+    torch.testing.assert_close(gram_stats.masked_gram(features, mask), gram_stats.gram(inside))
 
 
 def test_masked_gram_is_area_normalised():
@@ -29,7 +30,7 @@ def test_masked_gram_is_area_normalised():
     features = torch.ones(3, 20, 20, dtype=torch.float64) * torch.tensor([1.0, 2.0, 3.0])[:, None, None]
     small = torch.zeros(20, 20, dtype=torch.float64)
     small[:4, :5] = 1
-    torch.testing.assert_close(losses.masked_gram(features, small), losses.gram(features))
+    torch.testing.assert_close(gram_stats.masked_gram(features, small), gram_stats.gram(features))
 
 
 def test_soft_weights_weight_the_outer_products():
@@ -37,27 +38,27 @@ def test_soft_weights_weight_the_outer_products():
     weights = torch.tensor([[0.25, 0.75]], dtype=torch.float64)
     f0, f1 = features[:, 0, 0].numpy(), features[:, 0, 1].numpy()
     expected = (0.25 * np.outer(f0, f0) + 0.75 * np.outer(f1, f1)) / 1.0
-    np.testing.assert_allclose(losses.masked_gram(features, weights).numpy(), expected)
+    np.testing.assert_allclose(gram_stats.masked_gram(features, weights).numpy(), expected)
 
 
 def test_masked_gram_gradcheck_float64():
     features = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
     weights = torch.rand(4, 5, dtype=torch.float64)
-    assert torch.autograd.gradcheck(lambda f: losses.masked_gram(f, weights), (features,))
+    assert torch.autograd.gradcheck(lambda f: gram_stats.masked_gram(f, weights), (features,))
 
 
 def test_masked_gram_gradient_is_zero_where_the_mask_is_zero():
     features = torch.randn(3, 6, 6, dtype=torch.float64, requires_grad=True)
     mask = torch.zeros(6, 6, dtype=torch.float64)
     mask[:3] = 1
-    losses.gram_distance(losses.masked_gram(features, mask), torch.eye(3, dtype=torch.float64)).backward()
+    gram_stats.gram_distance(gram_stats.masked_gram(features, mask), torch.eye(3, dtype=torch.float64)).backward()
     assert features.grad[:, 3:].abs().max() == 0
     assert features.grad[:, :3].abs().max() > 0
 
 
 def test_gram_distance_is_mean_square_gatys_weighting():
     a, b = torch.randn(6, 6), torch.randn(6, 6)
-    assert losses.gram_distance(a, b).item() == pytest.approx(((a - b) ** 2).sum().item() / 36, rel=1e-5)
+    assert gram_stats.gram_distance(a, b).item() == pytest.approx(((a - b) ** 2).sum().item() / 36, rel=1e-5)
 
 
 def test_content_loss_weighting():
@@ -91,19 +92,19 @@ def test_row_layout_gram_equals_the_masked_gram_value_and_gradient():
     mask = torch.rand(9, 7, dtype=torch.float64) * (torch.rand(9, 7, dtype=torch.float64) > 0.6)
     dense_in = features.clone().requires_grad_(True)
     rows_in = features.clone().requires_grad_(True)
-    dense = losses.masked_gram(dense_in, mask)
-    rows = losses.masked_gram_rows(rows_in.flatten(1).T, mask.reshape(-1))
+    dense = gram_stats.masked_gram(dense_in, mask)
+    rows = gram_stats.masked_gram_rows(rows_in.flatten(1).T, mask.reshape(-1))
     torch.testing.assert_close(rows, dense)
     target = torch.eye(4, dtype=torch.float64)
-    losses.gram_distance(dense, target).backward()
-    losses.gram_distance(rows, target).backward()
+    gram_stats.gram_distance(dense, target).backward()
+    gram_stats.gram_distance(rows, target).backward()
     torch.testing.assert_close(rows_in.grad, dense_in.grad)
 
 
 def test_bfloat16_rows_keep_the_gram_within_a_percent():
     features = torch.rand(16, 32, 32)
     mask = (torch.rand(32, 32) > 0.3).float()
-    exact = losses.masked_gram(features, mask)
-    fast = losses.masked_gram_rows(features.flatten(1).T.to(torch.bfloat16), mask.reshape(-1))
+    exact = gram_stats.masked_gram(features, mask)
+    fast = gram_stats.masked_gram_rows(features.flatten(1).T.to(torch.bfloat16), mask.reshape(-1))
     assert fast.dtype == torch.float32
     assert ((fast - exact).abs() / exact.abs().clamp_min(1e-3)).max() < 0.01

@@ -7,8 +7,8 @@ import torch
 
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, build_encoder
 from regionstyle.encoder.mobilenet import build_mobilenet_v2, mobilenet_layer_names
-from regionstyle.losses import gram_distance, masked_gram
-from regionstyle.masks import MASK_MODES, layer_masks, output_size
+from regionstyle.style.gram import gram_distance, masked_gram
+from regionstyle.encoder.guides import MASK_MODES, layer_masks, output_size
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import math
 import torch
 
 from regionstyle.datatypes import TransferConfig
-from regionstyle.losses import gram, masked_gram
+from regionstyle.style.gram import gram, masked_gram
 from regionstyle.optimize import StyledRegion, optimize, schedule
-from regionstyle.targets import StyleSource
+from regionstyle.style.targets import StyleSource
 
 
 def _stripes(size: int = 64) -> torch.Tensor:

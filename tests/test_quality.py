@@ -13,7 +13,7 @@ import torch
 from regionstyle.encoder import LAYER_PLANS, EncoderInfo, FeatureEncoder, build_encoder, load_encoder
 from regionstyle.encoder.gabor import gabor_bank
 from regionstyle.encoder.smoothing import SoftmaxEncoder, softmax_channels
-from regionstyle.losses import masked_gram as torch_masked_gram
+from regionstyle.style.gram import masked_gram as torch_masked_gram
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 

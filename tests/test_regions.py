@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import maskrules
 from regionstyle.datatypes import Segmentation
 from regionstyle.errors import BadInput
-from regionstyle.regions import build_region_masks
+from regionstyle.segment.regions import build_region_masks
 
 VOCAB = maskrules.vocabulary_from_class_list("sky\nbuilding\nperson\ntree\nroad\n", name="tiny")
 SKY, BUILDING, PERSON, TREE, ROAD = range(5)

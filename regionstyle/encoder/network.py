@@ -5,7 +5,7 @@ input itself (ImageNet mean/std, or [-1, 1] for TensorFlow-trained weights), run
 is cut after the deepest tap so no work is spent on layers nobody reads.
 
 Each tap also reports its *spatial geometry* (``spatial_ops``): the chain of convolutions, pools and pads
-between the image and that layer. :mod:`regionstyle.masks` replays it on region masks, so a mask lands
+between the image and that layer. :mod:`regionstyle.encoder.guides` replays it on region masks, so a mask lands
 exactly where the features it weights come from.
 """
 

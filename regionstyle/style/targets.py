@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder
-from regionstyle.losses import color_moments, gram
+from regionstyle.losses import color_moments
+from regionstyle.style.gram import gram
 
 
 @dataclass(frozen=True)

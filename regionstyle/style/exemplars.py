@@ -15,7 +15,7 @@ import torch
 
 from maskrules import StyleRef
 from regionstyle import color, styles
-from regionstyle.targets import StyleSource
+from regionstyle.style.targets import StyleSource
 
 # Built-in exemplars are painted at the working long side (so their strokes have the size the rules ask
 # for, in output pixels) but no larger than this: beyond it the Gram statistics no longer change.
