@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from regionstyle import pipeline
+from regionstyle.session import Session
 from regionstyle.style import exemplars
 from regionstyle.batch import BatchOptions, find_inputs, plan_batch, run_batch
 
@@ -76,7 +76,7 @@ def time_modes(photos: Path, rules: Path, out: Path, settings: dict) -> dict[str
     load (on a shared machine the load drifts more than the effect measured)."""
     options = BatchOptions(output_folder=out, settings=settings, overwrite=True)
     items = plan_batch(find_inputs([photos]), rules, options)
-    shared = pipeline.Session()
+    shared = Session()
     seconds: dict[str, list[float]] = {"fresh": [], "shared": []}
     for item in items:
         for mode in ("fresh", "shared"):
@@ -84,7 +84,7 @@ def time_modes(photos: Path, rules: Path, out: Path, settings: dict) -> dict[str
                 clear_process_caches()  # a separate run renders and reads its exemplars again
             target = replace(item, output=out / mode / item.output.name)
             clock = time.perf_counter()
-            summary = run_batch([target], options, session=pipeline.Session() if mode == "fresh" else shared)
+            summary = run_batch([target], options, session=Session() if mode == "fresh" else shared)
             seconds[mode].append(time.perf_counter() - clock)
             assert summary.done == 1, f"{item.source} failed"
     if len(shared.targets) != 4:

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import torch
 
+from regionstyle.session import Session
+from regionstyle.rules import load_ruleset
 from regionstyle import io, pipeline
 from regionstyle.encoder import FeatureEncoder
 from regionstyle.encoder.guides import output_size
-from regionstyle.settings import make_config
+from regionstyle.config import make_config
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -69,10 +71,10 @@ def main() -> None:
     if not DATA.is_dir():
         sys.exit(f"needs {DATA}")
     photo = io.read_image(DATA / "photos" / "tubingen_neckarfront.jpg")
-    ruleset = pipeline.load_ruleset(rules_text())
+    ruleset = load_ruleset(rules_text())
     config = make_config(ruleset.defaults, size=args.size, iterations=args.iterations, encoder=args.encoder,
                          encoder_weights=args.encoder_weights, precision=args.precision)
-    session = pipeline.Session()
+    session = Session()
     steps: dict[int, list] = {}
     start = time.perf_counter()
     result = pipeline.run(photo, ruleset, config, session=session,

@@ -89,13 +89,14 @@ def read_rgb(path: Path) -> np.ndarray:
 def rules_for(photo: str) -> str:
     """The fixed rules set as TOML: sky -> Starry Night, building -> Klimt, a third class -> Great Wave, one kept."""
     from regionstyle import pipeline
+    from regionstyle.rules import load_ruleset
 
     labels = DATA / "labels" / f"{photo}.png"
     head = f'[segmentation]\nlabels = "{labels}"\nclasses = "ade20k"\n\n[styles]\n' + "".join(
         f'{name} = "{DATA / "styles" / file}"\n' for name, file in STYLES.items())
     probe = head + "\n[map]\n" + "".join(f'{name} = "keep"\n' for name in dict.fromkeys(THIRD + KEPT))
     shape = cv2.imread(str(labels), cv2.IMREAD_UNCHANGED).shape
-    data, _, _ = pipeline.explain(np.zeros((*shape, 3), np.float32), pipeline.load_ruleset(probe), labels=labels)
+    data, _, _ = pipeline.explain(np.zeros((*shape, 3), np.float32), load_ruleset(probe), labels=labels)
     share = {r["region"]: r["share"] for r in data["regions"]}
     third = next((name for name in THIRD if share.get(name, 0) >= 0.05), None)
     kept = next((name for name in KEPT if name != third and share.get(name, 0) >= 0.02), None)
@@ -166,9 +167,10 @@ class Scorer:
 def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_dir: Path, session: Any) -> PhotoRun:
     """Stylise one shared photo with ``variant``, save the PNG, and score every styled region."""
     from regionstyle import io, pipeline
-    from regionstyle.settings import make_config
+    from regionstyle.config import make_config
+    from regionstyle.rules import load_ruleset
 
-    ruleset = pipeline.load_ruleset(rules_for(photo))
+    ruleset = load_ruleset(rules_for(photo))
     config = make_config(ruleset.defaults, **{"size": size, **variant.options})
     started = time.perf_counter()
     loaded = io.read_image(DATA / "photos" / f"{photo}.jpg")
@@ -191,12 +193,12 @@ def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_di
 def benchmark(variants: list[Variant], *, photos: tuple[str, ...] = PHOTOS, size: int = 256,
               out_dir: Path = Path("/tmp"), scorer: Scorer | None = None) -> dict[str, list[PhotoRun]]:
     """Run every variant on every photo; prints the tables as it goes and returns the runs per variant tag."""
-    from regionstyle import pipeline
+    from regionstyle.session import Session
 
     scorer = scorer or Scorer()
     results = {}
     for variant in variants:
-        session = pipeline.Session(custom_encoder=variant.custom_encoder)
+        session = Session(custom_encoder=variant.custom_encoder)
         runs = [run_photo(photo, variant, size=size, scorer=scorer, out_dir=out_dir, session=session)
                 for photo in photos]
         print_table(variant.tag, runs)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from regionstyle.rules import load_ruleset
 from regionstyle import io, pipeline
-from regionstyle.settings import make_config
+from regionstyle.config import make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ def main() -> None:
     parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "before_after.png"))
     args = parser.parse_args()
     photo = io.read_image(ROOT / "samples" / "scene.png")
-    ruleset = pipeline.load_ruleset(ROOT / "samples" / "scene.toml")
+    ruleset = load_ruleset(ROOT / "samples" / "scene.toml")
     config = make_config(ruleset.defaults, size=args.size, iterations=args.iterations, encoder=args.encoder,
                          encoder_weights=args.encoder_weights)
     result = pipeline.run(photo, ruleset, config)

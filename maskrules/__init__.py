@@ -7,7 +7,9 @@ Standard library only: no torch, numpy or regionstyle imports, so rules can be c
 """
 
 from maskrules.errors import RuleError
-from maskrules.model import Defaults, Rule, RuleSet, SegmentationSpec, StyleRef
+from maskrules.model import Rule, RuleSet, SegmentationSpec, StyleRef
+from maskrules.settings import SettingRule, check_setting
+from maskrules.values import BadValue
 from maskrules.parse import load_rules, parse_rules
 from maskrules.resolve import Resolution, ResolvedRegion, resolve
 from maskrules.styles import DEFAULT_BUILTIN_STYLES, IMAGE_EXTENSIONS
@@ -24,15 +26,17 @@ __all__ = [
     "DEFAULT_BUILTIN_STYLES",
     "IMAGE_EXTENSIONS",
     "VOCABULARY_NAMES",
-    "Defaults",
+    "BadValue",
     "Resolution",
     "ResolvedRegion",
     "Rule",
     "RuleError",
     "RuleSet",
     "SegmentationSpec",
+    "SettingRule",
     "StyleRef",
     "Vocabulary",
+    "check_setting",
     "get_vocabulary",
     "load_class_list",
     "load_rules",

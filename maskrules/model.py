@@ -48,8 +48,9 @@ class Rule:
     classes: class names, aliases or group names as written; ("*",) for the default rule.
     style: the style, or None for "keep" (pixels stay as in the photo).
     strength: style-weight multiplier (> 0).
-    content_weight, feather: None means "use the global default" ([defaults] or the CLI).
-    color: "style", "preserve" or "match" (a rule without one takes [defaults].color, else "style").
+    settings: transfer settings this rule sets for its own region (``content_weight``, ``color``,
+        ``feather`` ...: whatever the settings schema allows per rule); the others come from [defaults],
+        the command line or the API.
     priority: higher wins overlaps; ties go to the rule earlier in the file.
     key_path: "map.sky" or "rule[2]" (rules numbered from 1 in [[rule]] order); line: where it is written.
     """
@@ -59,9 +60,7 @@ class Rule:
     key_path: str
     name: str
     strength: float = 1.0
-    content_weight: float | None = None
-    color: str = "style"
-    feather: float | None = None
+    settings: Mapping[str, object] = field(default_factory=lambda: _EMPTY, hash=False)
     priority: int = 0
     line: int | None = None
 
@@ -100,31 +99,11 @@ class SegmentationSpec:
 
 
 @dataclass(frozen=True)
-class Defaults:
-    """The [defaults] table: global settings the CLI may override. Every field None = not set."""
-
-    size: int | None = None
-    iterations: int | None = None
-    style_weight: float | None = None
-    content_weight: float | None = None
-    tv_weight: float | None = None
-    seed: int | None = None
-    encoder: str | None = None
-    encoder_weights: Path | None = None
-    optimizer: str | None = None
-    scales: tuple[int, ...] | None = None
-    color: str | None = None
-    feather: float | None = None
-    mask_mode: str | None = None
-    device: str | None = None
-    preview: bool | None = None
-
-
-@dataclass(frozen=True)
 class RuleSet:
     """A whole parsed rules file.
 
     rules: every [map] entry and [[rule]] table, numbered in the order they appear in the file.
+    defaults: the [defaults] table, checked against the settings schema the parser was given.
     styles: the [styles] table, resolved. groups: user aliases as written (name -> member names).
     source: the rules file, or None for text parsed without one.
     """
@@ -133,7 +112,7 @@ class RuleSet:
     styles: Mapping[str, StyleRef] = field(default_factory=lambda: _EMPTY, hash=False)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY, hash=False)
     segmentation: SegmentationSpec = SegmentationSpec()
-    defaults: Defaults = Defaults()
+    defaults: Mapping[str, object] = field(default_factory=lambda: _EMPTY, hash=False)
     source: Path | None = None
 
     def class_names_used(self) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ ids no other rule claims (with several "*" rules, the highest priority, then the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from maskrules.model import Rule, RuleSet, StyleRef
 from maskrules.names import normalize_name
@@ -24,6 +25,7 @@ class ResolvedRegion:
     rule_index: index into ``RuleSet.rules`` of the rule that made it, or -1 for the "*" region
         (``key_path`` still says which entry of the file it came from).
     class_names: the vocabulary's names of ``class_ids``, in id order.
+    settings: the rule's own transfer settings (see :class:`~maskrules.model.Rule`).
     """
 
     name: str
@@ -33,9 +35,7 @@ class ResolvedRegion:
     rule_index: int
     key_path: str
     strength: float = 1.0
-    content_weight: float | None = None
-    color: str = "style"
-    feather: float | None = None
+    settings: Mapping[str, object] = field(default_factory=dict, hash=False)
     priority: int = 0
 
     @property
@@ -118,8 +118,7 @@ def _region(rule: Rule, index: int, ids: set[int] | frozenset[int], vocabulary: 
     return ResolvedRegion(
         name=rule.name, style=rule.style, class_ids=frozenset(ids),
         class_names=tuple(vocabulary.classes[i] for i in sorted(ids)), rule_index=index,
-        key_path=rule.key_path, strength=rule.strength, content_weight=rule.content_weight,
-        color=rule.color, feather=rule.feather, priority=rule.priority)
+        key_path=rule.key_path, strength=rule.strength, settings=rule.settings, priority=rule.priority)
 
 
 def _default_winner(rules: tuple[Rule, ...]) -> int | None:

@@ -1,16 +1,19 @@
-"""The [segmentation] and [defaults] tables: plain settings, checked and made absolute."""
+"""The [segmentation] and [defaults] tables, and the rules that check transfer settings wherever they appear."""
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from types import MappingProxyType
 
 from maskrules import values as v
-from maskrules.model import Defaults, SegmentationSpec
+from maskrules.model import SegmentationSpec
 from maskrules.errors import RuleError
 from maskrules.vocab import get_vocabulary, load_class_list
 
 MODEL_EXTENSIONS = frozenset({".tflite", ".onnx", ".pt", ".pth", ".ts", ".ckpt", ".safetensors", ".bin"})
-COLOR_MODES = ("style", "preserve", "match")
 _CLASS_LIST_EXTENSIONS = frozenset({".txt", ".csv", ".names", ".labels"})
 _SEGMENTATION_KEYS = frozenset({"model", "labels", "classes", "min_area", "input_size", "input_layout",
                                 "channel_order", "input_range", "mean", "std", "output"})
@@ -82,33 +85,67 @@ def _is_file(ctx: v.Context, text: str) -> bool:
         return False
 
 
-_FLOATS = ("style_weight", "content_weight", "tv_weight", "feather")
-_CHOICE_DEFAULTS = {"optimizer": ("lbfgs", "adam"), "color": COLOR_MODES,
-                    "mask_mode": ("simple", "inside", "soft")}
-_DEFAULT_KEYS = frozenset({"size", "iterations", "seed", "encoder", "encoder_weights", "scales", "device",
-                           "preview", *_FLOATS, *_CHOICE_DEFAULTS})
+@dataclass(frozen=True)
+class SettingRule:
+    """How the value of one transfer setting is checked, wherever it is written.
+
+    regionstyle's settings schema (``regionstyle.config``) hands these to the parser, as it hands over its
+    built-in style names: maskrules stays standard-library only and knows no setting by itself.
+
+    kind: "int", "float", "str", "bool", "file" (an existing file, relative to the rules file) or "ints"
+        (a non-empty array of integers).
+    choices: the allowed strings of a "str" setting (empty: any non-empty string); with ``file_choice``,
+        a value outside ``choices`` is read as a file path instead (``init = "start.png"``).
+    low, high: inclusive bounds of numbers (``low_open``: low itself excluded).
+    pattern, pattern_hint: a regular expression a "str" value must match in full, and what it means.
+    per_rule: also settable on a single rule (``[[rule]]`` tables and inline [map] tables).
+    """
+
+    kind: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    pattern: str = ""
+    pattern_hint: str = ""
+    file_choice: bool = False
+    what: str = "file"
+    per_rule: bool = False
 
 
-def parse_defaults(ctx: v.Context, raw: object) -> Defaults:
-    """Read [defaults]; every key is optional and unknown keys are errors."""
-    table = v.table(ctx, ("defaults",), raw, _DEFAULT_KEYS)
-    at = lambda key: ("defaults", key)  # noqa: E731 - a short key-path builder
-    fields: dict = {}
+def check_setting(rule: SettingRule, value: object, *, base_dir: Path) -> object:
+    """The checked value (paths made absolute), or :class:`~maskrules.values.BadValue` saying what is wrong."""
+    if rule.kind == "int":
+        low = None if rule.low is None else int(rule.low) + (1 if rule.low_open else 0)
+        return v.check_integer(value, minimum=low, maximum=None if rule.high is None else int(rule.high))
+    if rule.kind == "float":
+        return v.check_number(value, low=rule.low, high=rule.high, low_open=rule.low_open)
+    if rule.kind == "bool":
+        return v.check_boolean(value)
+    if rule.kind == "ints":
+        return tuple(sorted(set(v.check_numbers(value, integers=True, low=rule.low, high=rule.high))))
+    if rule.kind == "file" or (rule.file_choice and value not in rule.choices):
+        return v.check_file(value, base_dir=base_dir, what=rule.what)
+    text = v.check_string(value, choices=rule.choices or None)
+    if rule.pattern and not re.fullmatch(rule.pattern, text):
+        raise v.BadValue(f"expected {rule.pattern_hint}, got {text!r}")
+    return text
+
+
+def parse_defaults(ctx: v.Context, raw: object, settings: Mapping[str, SettingRule] | None) -> Mapping[str, object]:
+    """Read [defaults]: every key is optional; with ``settings``, unknown keys and bad values are errors.
+
+    Without ``settings`` (maskrules used on its own) any key is taken, its value unchecked beyond TOML.
+    """
+    table = v.table(ctx, ("defaults",), raw, None if settings is None else settings)
+    if settings is None:
+        return MappingProxyType(dict(table))
+    checked = {}
     for key, value in table.items():
-        if key in ("size", "iterations"):
-            fields[key] = v.integer(ctx, at(key), value, minimum=1)
-        elif key == "seed":
-            fields[key] = v.integer(ctx, at(key), value)
-        elif key in _FLOATS:
-            fields[key] = v.number(ctx, at(key), value, low=0.0)
-        elif key in _CHOICE_DEFAULTS:
-            fields[key] = v.string(ctx, at(key), value, choices=_CHOICE_DEFAULTS[key])
-        elif key in ("encoder", "device"):
-            fields[key] = v.string(ctx, at(key), value)
-        elif key == "encoder_weights":
-            fields[key] = v.file_path(ctx, at(key), value, what="encoder weights")
-        elif key == "scales":
-            fields[key] = v.numbers(ctx, at(key), value, integers=True, low=1)
-        else:  # preview
-            fields[key] = v.boolean(ctx, at(key), value)
-    return Defaults(**fields)
+        try:
+            checked[key] = check_setting(settings[key], value, base_dir=ctx.base_dir)
+        except v.BadValue as problem:
+            rule = settings[key]
+            hint = " (paths are relative to the rules file)" if rule.kind == "file" or rule.file_choice else ""
+            ctx.fail(("defaults", key), f"{problem}{hint}")
+    return MappingProxyType(checked)

@@ -60,37 +60,50 @@ def table(ctx: Context, path: KeyPath, value: object, allowed: Collection[str] |
     return value
 
 
-def string(ctx: Context, path: KeyPath, value: object, *, choices: Collection[str] | None = None) -> str:
+class BadValue(ValueError):
+    """A value that fails a check; ``str(error)`` is the "expected ..., got ..." message.
+
+    The pure ``check_*`` functions raise it, so that regionstyle can check command-line and API values
+    with the very same words as rules-file values; the located helpers below turn it into a RuleError
+    that names the file, line and key path.
+    """
+
+
+def check_string(value: object, *, choices: Collection[str] | None = None) -> str:
     """A non-empty string, optionally one of ``choices``."""
     if not isinstance(value, str) or not value.strip():
-        ctx.fail(path, f"expected a non-empty string, got {describe(value)}")
+        raise BadValue(f"expected a non-empty string, got {describe(value)}")
     if choices is not None and value not in choices:
-        ctx.fail(path, f"expected one of {', '.join(repr(c) for c in choices)}, got '{value}'"
+        raise BadValue(f"expected one of {', '.join(repr(c) for c in choices)}, got '{value}'"
                        f"{did_you_mean(value, choices)}")
     return value
 
 
-def integer(ctx: Context, path: KeyPath, value: object, *, minimum: int | None = None) -> int:
-    """An integer (not a boolean) >= ``minimum``."""
+def check_integer(value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer (not a boolean) in [minimum, maximum] and within 64 bits."""
     if isinstance(value, bool) or not isinstance(value, int):
-        ctx.fail(path, f"expected an integer, got {describe(value)}")
-    if minimum is not None and value < minimum:
-        ctx.fail(path, f"expected an integer >= {minimum}, got {value}")
+        raise BadValue(f"expected an integer, got {describe(value)}")
     if abs(value) >= 2**63:
-        ctx.fail(path, f"integer out of range: {value}")
+        raise BadValue(f"integer out of range: {value}")
+    if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+        raise BadValue(f"expected an integer in [{minimum}, {maximum}], got {value}")
+    if minimum is not None and value < minimum:
+        raise BadValue(f"expected an integer >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise BadValue(f"expected an integer <= {maximum}, got {value}")
     return value
 
 
-def number(ctx: Context, path: KeyPath, value: object, *, low: float | None = None,
-           high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
+def check_number(value: object, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
     """A finite number (integers accepted) within [low, high]; ``*_open`` makes a bound exclusive."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
-        ctx.fail(path, f"expected a finite number, got {describe(value)}")
+        raise BadValue(f"expected a finite number, got {describe(value)}")
     number_ = float(value)
     too_low = low is not None and (number_ <= low if low_open else number_ < low)
     too_high = high is not None and (number_ >= high if high_open else number_ > high)
     if too_low or too_high:
-        ctx.fail(path, f"expected a number {_range(low, high, low_open, high_open)}, got {value}")
+        raise BadValue(f"expected a number {_range(low, high, low_open, high_open)}, got {value}")
     return number_
 
 
@@ -106,39 +119,81 @@ def _finite(value: int | float) -> bool:
     return abs(value) < 1e300 if isinstance(value, int) else math.isfinite(value)
 
 
-def numbers(ctx: Context, path: KeyPath, value: object, *, count: int | None = None,
-            integers: bool = False, low: float | None = None, low_open: bool = False) -> tuple:
-    """A non-empty array of numbers (``count`` of them when given), each checked like :func:`number`.
+def check_numbers(value: object, *, count: int | None = None, integers: bool = False,
+                  low: float | None = None, high: float | None = None, low_open: bool = False) -> tuple:
+    """A non-empty array of numbers (``count`` of them when given), each checked like a single one.
 
-    integers: require integers; ``low`` is then the inclusive minimum.
+    integers: require integers; ``low`` and ``high`` are then inclusive.
     """
-    if not isinstance(value, list) or not value or (count is not None and len(value) != count):
+    if not isinstance(value, (list, tuple)) or not value or (count is not None and len(value) != count):
         want = f"an array of {count}" if count is not None else "a non-empty array of"
-        ctx.fail(path, f"expected {want} {'integers' if integers else 'numbers'}, got {describe(value)}")
+        raise BadValue(f"expected {want} {'integers' if integers else 'numbers'}, got {describe(value)}")
     if integers:
         minimum = int(low) if low is not None else None
-        return tuple(integer(ctx, path, v, minimum=minimum) for v in value)
-    return tuple(number(ctx, path, v, low=low, low_open=low_open) for v in value)
+        maximum = int(high) if high is not None else None
+        return tuple(check_integer(item, minimum=minimum, maximum=maximum) for item in value)
+    return tuple(check_number(item, low=low, high=high, low_open=low_open) for item in value)
 
 
-def boolean(ctx: Context, path: KeyPath, value: object) -> bool:
+def check_boolean(value: object) -> bool:
     if not isinstance(value, bool):
-        ctx.fail(path, f"expected true or false, got {describe(value)}")
+        raise BadValue(f"expected true or false, got {describe(value)}")
     return value
 
 
-def file_path(ctx: Context, path: KeyPath, value: object, *, what: str) -> Path:
-    """A path relative to the rules file, made absolute; the file must exist."""
-    text = string(ctx, path, value)
-    resolved = Path(os.path.abspath(ctx.base_dir / text)) if "\0" not in text else None
+def check_file(value: object, *, base_dir: Path, what: str) -> Path:
+    """A path (relative to ``base_dir``) made absolute; it must be an existing regular file."""
+    text = str(value) if isinstance(value, Path) else check_string(value)
+    resolved = Path(os.path.abspath(base_dir / text)) if "\0" not in text else None
     try:
         exists = resolved is not None and resolved.is_file()
     except (OSError, ValueError):  # names too long or otherwise unusable for this file system
         exists = False
     if not exists:
         shown = str(resolved) if resolved is not None else repr(text)
-        ctx.fail(path, f"{what} not found: {shown} (paths are relative to the rules file)")
+        raise BadValue(f"{what} not found: {shown}")
     return resolved
+
+
+def _located(ctx: Context, path: KeyPath, check, *args, **kwargs):
+    try:
+        return check(*args, **kwargs)
+    except BadValue as problem:
+        ctx.fail(path, str(problem))
+
+
+def string(ctx: Context, path: KeyPath, value: object, *, choices: Collection[str] | None = None) -> str:
+    """A non-empty string, optionally one of ``choices``."""
+    return _located(ctx, path, check_string, value, choices=choices)
+
+
+def integer(ctx: Context, path: KeyPath, value: object, *, minimum: int | None = None) -> int:
+    """An integer (not a boolean) >= ``minimum``."""
+    return _located(ctx, path, check_integer, value, minimum=minimum)
+
+
+def number(ctx: Context, path: KeyPath, value: object, *, low: float | None = None,
+           high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
+    """A finite number (integers accepted) within [low, high]; ``*_open`` makes a bound exclusive."""
+    return _located(ctx, path, check_number, value, low=low, high=high, low_open=low_open, high_open=high_open)
+
+
+def numbers(ctx: Context, path: KeyPath, value: object, *, count: int | None = None,
+            integers: bool = False, low: float | None = None, low_open: bool = False) -> tuple:
+    """A non-empty array of numbers, see :func:`check_numbers`."""
+    return _located(ctx, path, check_numbers, value, count=count, integers=integers, low=low, low_open=low_open)
+
+
+def boolean(ctx: Context, path: KeyPath, value: object) -> bool:
+    return _located(ctx, path, check_boolean, value)
+
+
+def file_path(ctx: Context, path: KeyPath, value: object, *, what: str) -> Path:
+    """A path relative to the rules file, made absolute; the file must exist."""
+    try:
+        return check_file(value, base_dir=ctx.base_dir, what=what)
+    except BadValue as problem:
+        ctx.fail(path, f"{problem} (paths are relative to the rules file)")
 
 
 def strings(ctx: Context, path: KeyPath, value: object) -> tuple[str, ...]:

@@ -87,40 +87,6 @@ class RegionMasks:
 
 
 @dataclass(frozen=True)
-class TransferConfig:
-    """Settings of one stylisation; every field has the default a user gets from ``regionstyle apply``.
-
-    long_side: output long side in pixels (None = the input's size).
-    coarse_start: long side of the first, coarsest scale; each following scale doubles up to long_side.
-    iterations: optimiser iterations at the coarsest scale; each finer scale runs a third as many as the
-        one before (it starts from the upsampled previous result and only refines detail).
-    style_weight: None = the encoder's own calibrated default (LayerPlan.style_weight).
-    mask_mode: "simple", "inside" or "soft" (see regionstyle.masks).
-    precision: "auto" (bfloat16 autocast on CPUs that support it and on CUDA), "fp32" or "bf16".
-    init: "content" (the photo, recoloured per region for color = "style"), "noise", or an image path.
-    """
-
-    long_side: int | None = None
-    coarse_start: int = 256
-    iterations: int = 200
-    optimizer: str = "lbfgs"
-    learning_rate: float = 0.02
-    style_weight: float | None = None
-    content_weight: float = 1.0
-    tv_weight: float = 1.0
-    color_weight: float = 1.0
-    mask_mode: str = "soft"
-    feather: float = 4.0
-    init: str = "content"
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    encoder: str = "auto"
-    encoder_weights: str | None = None
-    preview: bool = False
-
-
-@dataclass(frozen=True)
 class Progress:
     """One report from the optimiser: where it is, the loss terms, and the time left (seconds)."""
 
@@ -132,3 +98,17 @@ class Progress:
     losses: dict[str, float]
     elapsed: float
     eta: float
+
+
+@dataclass(frozen=True)
+class StylizeResult:
+    """One stylised photo. image: float32 (H, W, 3) in [0, 1] at the working size; alpha as read (resized
+    with the image) or None; masks and segmentation at the working size; report: JSON-able facts for the
+    manifest (settings, versions, what ran, regions, losses, seam, timings)."""
+
+    image: np.ndarray
+    alpha: np.ndarray | None
+    photo: np.ndarray
+    masks: RegionMasks
+    segmentation: Segmentation
+    report: dict

@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from regionstyle.datatypes import Progress, TransferConfig
+from regionstyle.config import TransferConfig
+from regionstyle.datatypes import Progress
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
@@ -42,19 +43,26 @@ class StyledRegion:
     use_color: bool = True
 
 
-def schedule(height: int, width: int, *, coarse_start: int, iterations: int) -> list[tuple[tuple[int, int], int]]:
-    """(size, iterations) per scale: long sides double from ``coarse_start`` up to the full size.
+def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
+             scales: tuple[int, ...] | None = None) -> list[tuple[tuple[int, int], int]]:
+    """(size, iterations) per scale, coarse to fine, ending at the full size.
 
-    Finer scales start from the upsampled coarser result and only refine detail, so each runs a third of
-    the iterations of the one before (at least 10): a scale costs ~4x per iteration of the one before, and
-    this keeps the finest scale from dominating (measured: 1024 px default run, see benchmarks/).
+    Long sides are ``scales`` (those below the full size) when given, else they double from
+    ``coarse_start``. Finer scales start from the upsampled coarser result and only refine detail, so each
+    runs a third of the iterations of the one before (at least 10): a scale costs ~4x per iteration of the
+    one before, and this keeps the finest scale from dominating (measured: 1024 px default run, see
+    benchmarks/).
     """
     long_side = max(height, width)
-    sides = [long_side]
-    while sides[-1] / 2 >= coarse_start * 0.75:
-        sides.append(round(sides[-1] / 2))
+    if scales:
+        sides = sorted({side for side in scales if side < long_side} | {long_side})
+    else:
+        halves = [long_side]
+        while halves[-1] / 2 >= coarse_start * 0.75:
+            halves.append(round(halves[-1] / 2))
+        sides = halves[::-1]
     plan = []
-    for step, side in enumerate(reversed(sides)):
+    for step, side in enumerate(sides):
         factor = side / long_side
         size = (max(8, round(height * factor)), max(8, round(width * factor)))
         plan.append((size, max(10, round(iterations / FINER_SCALE_DIVISOR**step))))
@@ -70,7 +78,8 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
     ``init`` (3, H, W), if given, is the starting image at full size (e.g. colour-transferred content).
     """
     device = content.device
-    steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=config.iterations)
+    steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=config.iterations,
+                     scales=config.scales)
     torch.manual_seed(config.seed)
     start = init if init is not None else content
     if config.init == "noise":

@@ -1,26 +1,32 @@
-"""A preview sheet of the built-in styles: each exemplar beside the sample scene stylised with it.
+"""A preview sheet of the built-in styles: each exemplar beside a photo stylised with it.
 
-Used by ``regionstyle styles sheet``; it runs the real pipeline (every class of the sample scene gets the
-style), so the sheet shows what a rule like ``"*" = "mosaic"`` does, not only the exemplar.
+Used by ``regionstyle styles sheet``; it runs the real pipeline (every class of the photo gets the style,
+segmented by the bundled model), so the sheet shows what a rule like ``"*" = "mosaic"`` does. The default
+photo ships inside the package (``regionstyle/data``), so the sheet works from an installed wheel.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
 import cv2
 import numpy as np
 
-from regionstyle import io, pipeline, styles
-from regionstyle.settings import make_config
+from regionstyle import api, styles
+from regionstyle.session import Session
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 LABEL_HEIGHT = 22
 
 
+def sample_photo() -> Path:
+    """The CC0 photo shipped with the package (St Basil's Cathedral, 264 px)."""
+    return Path(str(resources.files("regionstyle") / "data" / "sample_photo.jpg"))
+
+
 def sheet_row(name: str, result: np.ndarray, *, tile: int, seed: int) -> np.ndarray:
-    """One row: the exemplar (tile x tile), the stylised scene, and the style's name on top."""
+    """One row: the exemplar (tile x tile), the stylised photo, and the style's name on top."""
     exemplar = styles.render_builtin(name, height=tile, width=tile, seed=seed)
     scene = cv2.resize(result, (round(result.shape[1] * tile / result.shape[0]), tile),
                        interpolation=cv2.INTER_AREA)
@@ -33,24 +39,30 @@ def sheet_row(name: str, result: np.ndarray, *, tile: int, seed: int) -> np.ndar
     return row
 
 
-def render_sheet(names: Iterable[str], *, size: int = 192, iterations: int = 40, encoder: str = "auto",
-                 encoder_weights: str | None = None, seed: int = 0, device: str = "auto",
-                 session: pipeline.Session | None = None,
-                 on_style: Callable[[str], None] | None = None) -> np.ndarray:
-    """The sheet as float32 (H, W, 3): one row per style, the sample scene stylised at ``size`` px."""
-    photo = io.read_image(SAMPLES / "scene.png")
-    session = session or pipeline.Session()
-    rows = []
+def render_sheet(names: Iterable[str], *, photo: str | Path | None = None, settings: dict | None = None,
+                 session: Session | None = None, on_style: Callable[[str], None] | None = None) -> np.ndarray:
+    """The sheet as float32 (H, W, 3): one row per style, ``photo`` (default: the packaged sample) stylised.
+
+    settings: transfer settings for every row (size, iterations, encoder, seed ...), as for ``stylize``.
+    """
+    names = list(names)
     for name in names:
         styles.get_builtin(name)  # a clear error for a wrong name before any work
-        ruleset = pipeline.load_ruleset(f'[segmentation]\nlabels = "{SAMPLES / "scene.labels.png"}"\n'
-                                        f'classes = "ade20k"\n[map]\n"*" = "{name}"\n')
-        config = make_config(ruleset.defaults, size=size, iterations=iterations, encoder=encoder,
-                             encoder_weights=encoder_weights, seed=seed, device=device)
+    settings = {"size": 192, "iterations": 40, **(settings or {})}
+    session = session or Session()
+    source = Path(photo) if photo is not None else sample_photo()
+    rows = []
+    for name in names:
         if on_style is not None:
             on_style(name)
-        result = pipeline.run(photo, ruleset, config, session=session)
-        rows.append(sheet_row(name, result.image, tile=size * 2 // 3, seed=seed))
+        result = api.stylize(np.asarray(_read(source)), f'[map]\n"*" = "{name}"\n', session=session, **settings)
+        rows.append(sheet_row(name, result, tile=settings["size"] * 2 // 3, seed=settings.get("seed", 0)))
     width = max(row.shape[1] for row in rows)
     padded = [np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0)), constant_values=1.0) for row in rows]
     return np.concatenate(padded, axis=0)
+
+
+def _read(path: Path) -> np.ndarray:
+    from regionstyle import io
+
+    return io.read_image(path).pixels

@@ -6,6 +6,9 @@ import os
 
 # huggingface_hub reads this once, when first imported: it must be set before anything imports it.
 os.environ["HF_HUB_OFFLINE"] = "1"
+# No test may reach for the internet: downloads on first use are switched off (tests that download
+# serve the file themselves on 127.0.0.1 and switch it back on).
+os.environ["REGIONSTYLE_OFFLINE"] = "1"
 
 from pathlib import Path  # noqa: E402
 

@@ -20,6 +20,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageCms
 
+from regionstyle.session import Session
+from regionstyle.rules import load_ruleset
+from regionstyle import api
 from regionstyle import pipeline
 from regionstyle.batch import BatchOptions, find_inputs, plan_batch, run_batch
 from regionstyle.batch.inputs import is_batch_output
@@ -72,7 +75,7 @@ def options(tmp_path: Path, **extra) -> BatchOptions:
 def run(photos, rules, opts, tiny_encoder, session=None):
     """Plan and run a batch; returns {input name: (event kind, message)} and the summary."""
     events = {}
-    session = session or pipeline.Session(custom_encoder=tiny_encoder)
+    session = session or Session(custom_encoder=tiny_encoder)
     items = plan_batch(find_inputs([photos]), rules, opts)
     summary = run_batch(items, opts, session=session,
                         on_event=lambda e: events.__setitem__(e.item.source.name, (e.kind, e.message)))
@@ -389,7 +392,7 @@ def test_ctrl_c_right_after_a_manifest_landed_still_counts_that_image(tmp_path, 
     kinds = []
     items = plan_batch(find_inputs([photos]), rules, opts)
     with pytest.raises(BatchInterrupted) as caught:
-        run_batch(items, opts, session=pipeline.Session(custom_encoder=tiny_encoder),
+        run_batch(items, opts, session=Session(custom_encoder=tiny_encoder),
                   on_event=lambda e: kinds.append((e.kind, e.item.source.name)))
     summary = caught.value.summary
     assert (summary.done, summary.skipped, summary.failed, summary.interrupted) == (1, 0, 0, True)
@@ -426,7 +429,7 @@ def test_shared_photos_batch_with_the_real_segmenter_shares_models_and_targets(t
                                                                    "precision": "fp32"})
     items = plan_batch(find_inputs([str(shared_data / "photos" / "small264_*.jpg")]), rules, opts)
     assert len(items) == 3
-    session = pipeline.Session(custom_encoder=tiny_encoder)
+    session = Session(custom_encoder=tiny_encoder)
     cache_sizes = []
     summary = run_batch(items, opts, session=session,
                         on_event=lambda e: cache_sizes.append(len(session.targets)) if e.kind == "done" else None)
@@ -451,9 +454,9 @@ def test_stylize_many_is_lazy_and_shares_one_session(tiny_encoder, tmp_path):
             pulled.append(seed)
             yield scene(seed)
 
-    session = pipeline.Session(custom_encoder=tiny_encoder)
+    session = Session(custom_encoder=tiny_encoder)
     hits = styles._render_cached.cache_info().hits
-    results = pipeline.stylize_many(frames(), RULES.replace("labels.png", str(tmp_path / "labels.png")),
+    results = api.stylize_many(frames(), RULES.replace("labels.png", str(tmp_path / "labels.png")),
                                     iterations=3, device="cpu", session=session)
     first = next(results)
     assert pulled == [0] and first.dtype == np.uint8 and first.shape == (48, 64, 3)
@@ -468,10 +471,10 @@ def test_a_session_keeps_targets_of_different_encoders_apart(tiny_encoder, tmp_p
 
     from regionstyle.datatypes import LoadedImage
     from regionstyle.encoder import EncoderInfo, FeatureEncoder
-    from regionstyle.settings import make_config
+    from regionstyle.config import make_config
 
     workspace(tmp_path, 0)
-    ruleset = pipeline.load_ruleset(RULES.replace("labels.png", str(tmp_path / "labels.png")))
+    ruleset = load_ruleset(RULES.replace("labels.png", str(tmp_path / "labels.png")))
     mine = tiny_encoder[0]  # same layout and tap names (so the same Gram shapes), other weights
     body = nn.Sequential(*[nn.Conv2d(m.in_channels, m.out_channels, 3, padding=1) if isinstance(m, nn.Conv2d)
                            else m for m in mine.body])
@@ -479,7 +482,7 @@ def test_a_session_keeps_targets_of_different_encoders_apart(tiny_encoder, tmp_p
                            mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
                            info=EncoderInfo("tiny-other", "random(seed=1)", "test", pretrained=False))
     config = make_config(ruleset.defaults, iterations=3, device="cpu", precision="fp32")
-    session = pipeline.Session(custom_encoder=tiny_encoder)
+    session = Session(custom_encoder=tiny_encoder)
     photo = LoadedImage(pixels=scene(0).astype(np.float32) / 255)
     pipeline.run(photo, ruleset, config, session=session)
     alone = len(session.targets)

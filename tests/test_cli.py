@@ -99,9 +99,9 @@ def test_apply_end_to_end_writes_image_and_manifest(runner, tmp_path):
     styled = np.asarray(Image.open(out))
     assert styled.shape[:2] == (64, 96)
     manifest = json.loads((tmp_path / "styled.png.json").read_text())
-    assert manifest["settings"]["seed"] == 1 and manifest["settings"]["long_side"] == 96
+    assert manifest["settings"]["seed"] == 1 and manifest["settings"]["size"] == 96
     assert {r["name"] for r in manifest["regions"]} >= {"sky", "building", "road"}
-    assert manifest["encoder"]["name"] in ("random", "vgg19")
+    assert manifest["encoder"]["name"] in ("mobilenet_v2", "vgg19")
 
 
 @pytest.mark.shared

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from regionstyle.encoder import LAYER_PLANS, build_encoder, load_encoder
+from regionstyle.encoder import LAYER_PLANS, SoftmaxEncoder, build_encoder, load_encoder
 from regionstyle.encoder.vgg import vgg_layer_names
 from regionstyle.errors import BadInput, WeightsUnavailable
 
@@ -61,10 +61,44 @@ def test_missing_vgg_weights_give_an_actionable_error(empty_caches):
     assert "--encoder-weights" in message and "https://download.pytorch.org/models/" in message
 
 
-def test_auto_falls_back_to_random_with_a_warning(empty_caches):
-    encoder, warning = load_encoder("auto", taps=["relu1_1"])
-    assert encoder.info.name == "random" and not encoder.info.pretrained
-    assert "random" in warning and "regionstyle weights fetch vgg19" in warning
+def test_auto_runs_the_bundled_mobilenet_when_vgg19_is_not_cached(empty_caches):
+    encoder, why = load_encoder("auto", taps=["stem"])
+    assert encoder.info.name == "mobilenet_v2" and encoder.info.pretrained and encoder.info.convention == "tf"
+    assert "bundled MobileNetV2" in why and "regionstyle weights fetch vgg19" in why
+    assert isinstance(encoder, SoftmaxEncoder)  # the plan's feature transform is applied
+
+
+def test_auto_runs_vgg19_when_its_weights_are_cached(empty_caches):
+    torch.save(torchvision.models.vgg19(weights=None).state_dict(), _torch_cache(empty_caches) / "vgg19-dcbb9e9d.pth")
+    encoder, why = load_encoder("auto", taps=["relu1_1"])
+    assert encoder.info.name == "vgg19" and encoder.info.pretrained and "cached" in why
+
+
+def test_the_random_encoder_runs_only_when_named(empty_caches):
+    encoder, why = load_encoder("random", taps=["relu1_1"])
+    assert encoder.info.name == "random" and not encoder.info.pretrained and why == "named in the settings"
+
+
+@pytest.mark.parametrize("make, looks_like", [
+    (lambda: torchvision.models.resnet18(weights=None).state_dict(), "do not fit the mobilenet_v2"),
+    (lambda: torchvision.models.vgg19(weights=None).state_dict(), "do not fit the mobilenet_v2"),
+    (lambda: torch.zeros(3), "holds a Tensor, not a state dict"),
+    (lambda: [1, 2, 3], "holds a list, not a state dict"),
+    (lambda: {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+              for k, v in torchvision.models.mobilenet_v2(weights=None).state_dict().items()}, "NaN"),
+])
+def test_weights_that_do_not_fit_are_one_clear_line(empty_caches, make, looks_like):
+    path = empty_caches / "weights.pth"
+    torch.save(make(), path)
+    with pytest.raises(BadInput, match=looks_like) as info:
+        build_encoder("mobilenet_v2", weights_file=path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def _torch_cache(root):
+    folder = root / "torch" / "hub" / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def test_cached_weights_load_through_the_real_code(empty_caches):

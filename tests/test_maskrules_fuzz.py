@@ -9,6 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from maskrules import RuleError, get_vocabulary, parse_rules, resolve
+from regionstyle.config import rules_settings
+
+SETTINGS = rules_settings()  # regionstyle's schema, as regionstyle hands it to the parser
 from maskrules.names import normalize_name
 
 SOURCE = "/nonexistent-maskrules-fuzz/rules.toml"  # relative paths resolve under a folder that is not there
@@ -61,7 +64,7 @@ def _toml(document: dict) -> str:
 
 def _parse_or_rule_error(text: str) -> None:
     try:
-        ruleset = parse_rules(text, source=SOURCE)
+        ruleset = parse_rules(text, source=SOURCE, settings=SETTINGS)
     except RuleError as exc:
         assert "\n" not in str(exc) and exc.message
         assert exc.line is None or 1 <= exc.line <= text.count("\n") + 1
@@ -108,7 +111,7 @@ def test_error_line_points_at_the_bad_key(count: int, data: st.DataObject):
             if key != "style":
                 lines.append('style = "pencil"')
     try:
-        parse_rules("\n".join(lines) + "\n")
+        parse_rules("\n".join(lines) + "\n", settings=SETTINGS)
     except RuleError as exc:
         assert (exc.line, exc.key_path) == (expected, f"rule[{bad}].{key}")
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from regionstyle.config import rules_settings
 from maskrules import (
     DEFAULT_BUILTIN_STYLES,
     RuleError,
@@ -19,9 +20,13 @@ from maskrules import (
 )
 
 
+# regionstyle's settings schema, as regionstyle hands it to the parser (maskrules itself knows no setting).
+SETTINGS = rules_settings()
+
+
 def _error(text: str, **kwargs) -> RuleError:
     with pytest.raises(RuleError) as info:
-        parse_rules(text, **kwargs)
+        parse_rules(text, **{"settings": SETTINGS, **kwargs})
     return info.value
 
 
@@ -48,16 +53,17 @@ def test_map_short_form_keep_default_and_inline_table():
     assert star.is_default and star.name == "default" and star.key_path == 'map."*"'
     assert building.style == StyleRef(kind="builtin", name="mosaic", builtin="mosaic",
                                       params=(("palette", "terracotta"), ("tile", 24)))
-    assert all(r.strength == 1.0 and r.priority == 0 and r.color == "style" for r in rs.rules)
+    assert all(r.strength == 1.0 and r.priority == 0 and not r.settings for r in rs.rules)
 
 
 def test_rule_long_form_every_field():
     rs = parse_rules('[[rule]]\nclasses = ["tree", "grass", "Tree"]\nstyle = "pencil"\nstrength = 2\n'
-                     'content_weight = 0\ncolor = "preserve"\nfeather = 3.5\npriority = -2\nname = "green"\n')
+                     'content_weight = 0\ncolor = "preserve"\nfeather = 3.5\npriority = -2\nname = "green"\n',
+                     settings=SETTINGS)
     (rule,) = rs.rules
     assert rule.classes == ("tree", "grass", "Tree")  # exact duplicates only are dropped
-    assert (rule.strength, rule.content_weight, rule.color, rule.feather, rule.priority, rule.name) == (
-        2.0, 0.0, "preserve", 3.5, -2, "green")
+    assert (rule.strength, rule.priority, rule.name) == (2.0, -2, "green")
+    assert dict(rule.settings) == {"content_weight": 0.0, "color": "preserve", "feather": 3.5}
     assert rule.key_path == "rule[1]" and rule.line == 1
 
 
@@ -65,8 +71,8 @@ def test_rule_defaults_string_classes_and_generated_name():
     rs = parse_rules('[[rule]]\nclasses = "tree"\nstyle = "keep"\n[[rule]]\nclasses = ["sky", "sky", "sea"]\n'
                      'style = "oil"\n')
     first, second = rs.rules
-    assert first.classes == ("tree",) and first.style is None and first.content_weight is None
-    assert first.feather is None and second.classes == ("sky", "sea") and second.name == "sky+sea"
+    assert first.classes == ("tree",) and first.style is None and not first.settings
+    assert second.classes == ("sky", "sea") and second.name == "sky+sea"
     assert second.key_path == "rule[2]" and second.line == 4
 
 
@@ -76,10 +82,21 @@ def test_rules_are_numbered_in_file_order_across_map_and_rule_tables():
     assert [r.key_path for r in rs.rules] == ["rule[1]", "map.sky", "map.sea", "rule[2]"]
 
 
-def test_defaults_color_applies_to_rules_without_color():
+def test_defaults_color_is_a_default_and_a_rule_may_set_its_own():
     rs = parse_rules('[defaults]\ncolor = "match"\n[map]\nsky = "oil"\n[[rule]]\nclasses = "sea"\n'
-                     'style = "oil"\ncolor = "style"\n')
-    assert [r.color for r in rs.rules] == ["match", "style"]
+                     'style = "oil"\ncolor = "style"\n', settings=SETTINGS)
+    assert rs.defaults["color"] == "match"
+    assert [dict(r.settings) for r in rs.rules] == [{}, {"color": "style"}]
+
+
+def test_without_a_settings_schema_defaults_and_rule_settings_pass_unchecked():
+    rs = parse_rules('[defaults]\nanything = [1, 2]\n[[rule]]\nclasses = "sea"\nstyle = "oil"\nzoom = 3\n')
+    assert rs.defaults["anything"] == [1, 2] and dict(rs.rules[0].settings) == {"zoom": 3}
+
+
+def test_a_setting_not_marked_per_rule_is_refused_on_a_rule():
+    err = _error('[[rule]]\nclasses = "sea"\nstyle = "oil"\niterations = 3\n')
+    assert err.key_path == "rule[1].iterations" and err.message.startswith("unknown key 'iterations'")
 
 
 def test_class_names_used_expands_groups_and_skips_star():
@@ -331,19 +348,23 @@ def test_segmentation_missing_files_are_errors(folder: Path):
 
 def test_defaults_every_field(folder: Path):
     (folder / "vgg.pth").write_bytes(b"")
+    (folder / "start.png").write_bytes(b"")
     text = ('[defaults]\nsize = 512\niterations = 300\nstyle_weight = 1e5\ncontent_weight = 1\ntv_weight = 0\n'
-            'seed = -7\nencoder = "vgg19"\nencoder_weights = "vgg.pth"\noptimizer = "adam"\nscales = [256, 512]\n'
-            'color = "preserve"\nfeather = 2\nmask_mode = "soft"\ndevice = "cuda:0"\npreview = true\n')
-    d = parse_rules(text, source=folder / "r.toml").defaults
-    assert (d.size, d.iterations, d.style_weight, d.content_weight, d.tv_weight, d.seed) == (
-        512, 300, 1e5, 1.0, 0.0, -7)
-    assert (d.encoder, d.encoder_weights, d.optimizer, d.scales) == ("vgg19", folder / "vgg.pth", "adam", (256, 512))
-    assert (d.color, d.feather, d.mask_mode, d.device, d.preview) == ("preserve", 2.0, "soft", "cuda:0", True)
-    assert parse_rules("[defaults]\n").defaults.size is None
+            'seed = 7\nencoder = "vgg19"\nencoder_weights = "vgg.pth"\noptimizer = "adam"\nscales = [512, 256, 512]\n'
+            'color = "preserve"\nfeather = 2\nmask_mode = "soft"\ndevice = "cuda:0"\npreview = true\n'
+            'init = "start.png"\nprecision = "bf16"\ncolor_weight = 0.5\nthreads = 1\n')
+    d = parse_rules(text, source=folder / "r.toml", settings=SETTINGS).defaults
+    assert (d["size"], d["iterations"], d["style_weight"], d["content_weight"], d["tv_weight"], d["seed"]) == (
+        512, 300, 1e5, 1.0, 0.0, 7)
+    assert (d["encoder"], d["encoder_weights"], d["optimizer"], d["scales"]) == (
+        "vgg19", folder / "vgg.pth", "adam", (256, 512))
+    assert (d["color"], d["feather"], d["mask_mode"], d["device"], d["preview"]) == ("preserve", 2.0, "soft", "cuda:0", True)
+    assert (d["init"], d["precision"], d["color_weight"], d["threads"]) == (folder / "start.png", "bf16", 0.5, 1)
+    assert dict(parse_rules("[defaults]\n", settings=SETTINGS).defaults) == {}
 
 
 @pytest.mark.parametrize(("text", "key_path", "message"), [
-    ("[defaults]\nsize = 0\n", "defaults.size", "expected an integer >= 1, got 0"),
+    ("[defaults]\nsize = 0\n", "defaults.size", "expected an integer in [16, 16384], got 0"),
     ("[defaults]\niterations = 1.0\n", "defaults.iterations", "expected an integer, got a number (1.0)"),
     ("[defaults]\ntv_weight = -1\n", "defaults.tv_weight", "expected a number >= 0, got -1"),
     ('[defaults]\noptimizer = "sgd"\n', "defaults.optimizer", "expected one of 'lbfgs', 'adam', got 'sgd'"),
@@ -351,13 +372,21 @@ def test_defaults_every_field(folder: Path):
      "expected one of 'simple', 'inside', 'soft', got 'hard'"),
     ("[defaults]\nscales = []\n", "defaults.scales", "expected a non-empty array of integers, got an array of 0 items"),
     ("[defaults]\npreview = 1\n", "defaults.preview", "expected true or false, got an integer (1)"),
-    ("[defaults]\nsizes = 3\n", "defaults.sizes",
-     "unknown key 'sizes'; did you mean 'size'? (valid: color, content_weight, device, encoder, encoder_weights, "
-     "feather, iterations, mask_mode, optimizer, preview, scales, seed, size, style_weight, tv_weight)"),
+    ('[defaults]\nencoder = "resnet9000"\n', "defaults.encoder",
+     "expected one of 'auto', 'vgg19', 'vgg16', 'mobilenet_v2', 'random', got 'resnet9000'"),
+    ('[defaults]\ndevice = "meta"\n', "defaults.device", "expected auto, cpu, cuda, cuda:N or mps, got 'meta'"),
+    ('[defaults]\ninit = "nowhere.png"\n', "defaults.init", None),
+    ("[defaults]\nseed = -1\n", "defaults.seed", "expected an integer in [0, 9223372036854775807], got -1"),
+    ("[defaults]\nsizes = 3\n", "defaults.sizes", None),
 ])
-def test_defaults_errors(text: str, key_path: str, message: str):
+def test_defaults_errors(text: str, key_path: str, message: str | None):
     err = _error(text)
-    assert (err.key_path, err.message, err.line) == (key_path, message, 2)
+    assert (err.key_path, err.line) == (key_path, 2)
+    assert message is None or err.message == message, err.message
+    if key_path == "defaults.sizes":
+        assert err.message.startswith("unknown key 'sizes'; did you mean 'size'? (valid: ")
+    if key_path == "defaults.init":
+        assert "start image not found" in err.message and "relative to the rules file" in err.message
 
 
 # ---------------------------------------------------------------- files, errors, isolation

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from regionstyle.config import rules_settings
 from maskrules import RuleSet, get_vocabulary, parse_rules, resolve
 from maskrules.model import Rule, StyleRef
 
@@ -68,11 +69,11 @@ def test_without_star_unclaimed_ids_stay_unclaimed():
 def test_region_carries_rule_settings():
     text = ('[[rule]]\nclasses = ["Traffic Light", "traffic_sign"]\nstyle = "oil"\nstrength = 2\n'
             'content_weight = 3\ncolor = "match"\nfeather = 4\npriority = 5\nname = "signals"\n')
-    (region,) = resolve(parse_rules(text), CITY).regions
+    (region,) = resolve(parse_rules(text, settings=rules_settings()), CITY).regions
     assert (region.name, region.class_names, region.key_path, region.rule_index) == (
         "signals", ("traffic light", "traffic sign"), "rule[1]", 0)
-    assert (region.strength, region.content_weight, region.color, region.feather, region.priority) == (
-        2.0, 3.0, "match", 4.0, 5)
+    assert (region.strength, region.priority) == (2.0, 5)
+    assert dict(region.settings) == {"content_weight": 3.0, "color": "match", "feather": 4.0}
     assert region.style == StyleRef(kind="builtin", name="oil", builtin="oil") and not region.keep
 
 

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from regionstyle.datatypes import TransferConfig
+from regionstyle.config import TransferConfig
 from regionstyle.style.gram import gram, masked_gram
 from regionstyle.optimize import StyledRegion, optimize, schedule
 from regionstyle.style.targets import StyleSource

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from regionstyle.session import Session
+from regionstyle.rules import load_ruleset
+from regionstyle import api
 from regionstyle import pipeline
 from regionstyle.datatypes import LoadedImage
-from regionstyle.settings import make_config
+from regionstyle.config import make_config
 
 RULES = """
 [segmentation]
@@ -39,9 +42,9 @@ def _scene(tmp_path):
 
 def _run(tmp_path, tiny_encoder, rules=RULES, **options):
     pixels, labels, label_file = _scene(tmp_path)
-    ruleset = pipeline.load_ruleset(rules)
+    ruleset = load_ruleset(rules)
     config = make_config(ruleset.defaults, iterations=15, device="cpu", precision="fp32", **options)
-    session = pipeline.Session(custom_encoder=tiny_encoder)
+    session = Session(custom_encoder=tiny_encoder)
     result = pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file, session=session)
     return pixels, labels, result
 
@@ -81,12 +84,12 @@ def test_color_preserve_keeps_the_photo_chroma(tmp_path, tiny_encoder):
 
 def test_stylize_api_takes_and_returns_pil_and_numpy(tmp_path, tiny_encoder):
     pixels, _, label_file = _scene(tmp_path)
-    session = pipeline.Session(custom_encoder=tiny_encoder)
+    session = Session(custom_encoder=tiny_encoder)
     photo = Image.open(tmp_path / "photo.png")
-    out = pipeline.stylize(photo, RULES, labels=label_file, iterations=5, device="cpu", session=session)
+    out = api.stylize(photo, RULES, labels=label_file, iterations=5, device="cpu", session=session)
     assert isinstance(out, Image.Image) and out.size == photo.size
     array = (pixels * 255).round().astype(np.uint8)
-    out = pipeline.stylize(array, RULES, labels=label_file, iterations=5, device="cpu", session=session)
+    out = api.stylize(array, RULES, labels=label_file, iterations=5, device="cpu", session=session)
     assert out.dtype == np.uint8 and out.shape == array.shape
     keep = np.asarray(Image.open(label_file)) == 5
     assert np.array_equal(out[keep], array[keep])
@@ -113,10 +116,10 @@ sky = "starry"
 building = "mosaic"
 "*" = "keep"
 """
-    ruleset = pipeline.load_ruleset(rules)
+    ruleset = load_ruleset(rules)
     config = make_config(ruleset.defaults, iterations=20, device="cpu")
     result = pipeline.run(photo, ruleset, config, labels=label_file,
-                          session=pipeline.Session(custom_encoder=tiny_encoder))
+                          session=Session(custom_encoder=tiny_encoder))
     sky, other = labels == 3, ~np.isin(labels, [2, 3, 26, 49, 85])
     assert sky.mean() > 0.05
     assert np.abs(result.image[sky] - photo.pixels[sky]).mean() > 0.03

@@ -117,9 +117,9 @@ def test_the_pipeline_encoder_for_mobilenet_compares_softmaxed_features(shared_d
     path = shared_data / "models" / "mobilenet_v2_imagenet_quant" / "torchvision_state_dict.pt"
     temperature = LAYER_PLANS["mobilenet_v2"].softmax_temperature
     assert temperature is not None
-    encoder, warning = load_encoder("mobilenet_v2", weights_file=path)
+    encoder, why = load_encoder("mobilenet_v2", weights_file=path)
     raw = build_encoder("mobilenet_v2", weights_file=path)  # build_encoder alone: the network as it is
-    assert isinstance(encoder, SoftmaxEncoder) and type(raw) is FeatureEncoder and warning is None
+    assert isinstance(encoder, SoftmaxEncoder) and type(raw) is FeatureEncoder and why == "named in the settings"
     image = torch.rand(1, 3, 64, 64)
     torch.testing.assert_close(encoder(image)["b4_expand"],
                                softmax_channels(raw(image)["b4_expand"], temperature=temperature))

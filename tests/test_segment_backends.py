@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from maskrules import SegmentationSpec, get_vocabulary
-from regionstyle import weights as weight_store
+from regionstyle.weights import torch_hub
 from regionstyle.errors import BadInput, MissingDependency, WeightsUnavailable
-from regionstyle.segment import build_segmenter, load_label_map_segmentation
+from regionstyle.segment import build_segmenter, get_segmenter_info, load_label_map_segmentation
 
 SMALL = SegmentationSpec(input_size=(64, 64))
 
@@ -67,7 +67,7 @@ def test_deeplab_loads_a_cached_checkpoint_and_segments(offline_caches):
     torch.manual_seed(0)
     network = tv_seg.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=21,
                                                   aux_loss=True).eval()
-    cache_file = weight_store.cache_candidates(weight_store.get_spec("deeplabv3_mobilenet_v3_large"))[-1]
+    cache_file = torch_hub.cache_candidates(get_segmenter_info("deeplabv3_mobilenet_v3_large").weights)[-1]
     assert str(cache_file).startswith(str(offline_caches / "torch"))
     cache_file.parent.mkdir(parents=True)
     torch.save(network.state_dict(), cache_file)

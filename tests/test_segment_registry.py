@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from regionstyle import weights as weight_store
+from regionstyle.weights import hf_hub
 from regionstyle.errors import BadInput
 from regionstyle.segment import build_segmenter, choose_segmenter, get_segmenter_info, list_segmenters
 
@@ -14,22 +14,17 @@ def empty_caches(offline_caches):
     return offline_caches
 
 
-def test_registry_names_aliases_and_weights_line_up():
+def test_registry_names_aliases_and_vocabularies_line_up():
     infos = {info.name: info for info in list_segmenters()}
-    assert {"deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large"} <= set(infos)
+    assert {"deeplabv3-ade20k", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large"} <= set(infos)
     assert {f"{d}-b{i}" for d in ("ade20k", "cityscapes") for i in range(6)} <= set(infos)
     assert get_segmenter_info("deeplabv3").name == "deeplabv3_resnet50"
+    assert get_segmenter_info("bundled").name == "deeplabv3-ade20k"
     assert get_segmenter_info("ade20k").name == "ade20k-b2"
     assert get_segmenter_info("cityscapes").name == "cityscapes-b2"
     for info in infos.values():
-        spec = weight_store.get_spec(info.weights)  # every segmenter's checkpoint is known to weights.py
-        assert info.vocabulary in ("voc", "ade20k-150", "cityscapes")
-        if spec.kind == "hf_hub":
-            assert spec.hf_repo.startswith("smp-hub/segformer-b")
-    assert weight_store.get_spec("ade20k-b5").hf_repo == "smp-hub/segformer-b5-640x640-ade-160k"
-    assert weight_store.get_spec("cityscapes").hf_repo == "smp-hub/segformer-b2-1024x1024-city-160k"
-    assert weight_store.torchvision_url(weight_store.get_spec("deeplabv3")).endswith(
-        "deeplabv3_resnet50_coco-cd0a2569.pth")
+        assert info.vocabulary in ("ade20k", "voc", "ade20k-150", "cityscapes")
+        assert info.weights.name == info.name and info.size > 0
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -37,7 +32,7 @@ def test_unknown_name_lists_the_valid_ones():
         build_segmenter("deeplab3")
     message = str(info.value)
     assert "unknown segmenter 'deeplab3'" in message
-    assert "deeplabv3, deeplabv3_mobilenet_v3_large" in message and "ade20k-b0" in message
+    assert "bundled, cityscapes" in message and "deeplabv3-ade20k" in message and "ade20k-b0" in message
     assert "label map (.png)" in message
 
 
@@ -56,36 +51,35 @@ def test_cuda_is_refused_when_absent(monkeypatch):
         build_segmenter("deeplabv3_mobilenet_v3_large", device="cuda")
 
 
-def test_auto_prefers_a_scene_vocabulary_that_knows_every_name():
-    name, reason = choose_segmenter(["sky", "building", "tree", "*"])
-    assert name == "ade20k-b2"
-    assert "knows every class the rules name (sky, building, tree)" in reason
-    assert "regionstyle weights fetch ade20k-b2" in reason
-
-
-def test_auto_falls_back_to_voc_for_voc_only_names():
-    name, reason = choose_segmenter(["dog", "person"])
-    assert name == "deeplabv3_resnet50" and "vocabulary voc" in reason
-
-
-def test_auto_with_no_full_cover_says_what_is_missing():
-    name, reason = choose_segmenter(["sky", "unicorn"])
-    assert name == "ade20k-b2" and "it lacks unicorn" in reason
-
-
-def test_auto_prefers_a_cached_family_and_size(empty_caches):
-    # person is known to all three families; only a small cityscapes checkpoint is cached.
-    snapshot = empty_caches / "hf" / "hub" / "models--smp-hub--segformer-b0-1024x1024-city-160k"
+def _cache_snapshot(caches, repo):
+    snapshot = caches / "hf" / "hub" / ("models--" + repo.replace("/", "--"))
     (snapshot / "snapshots" / "abc").mkdir(parents=True)
-    for file_name in weight_store.HF_FILES:
+    for file_name in hf_hub.HF_FILES:
         (snapshot / "snapshots" / "abc" / file_name).write_text("{}")
     (snapshot / "refs").mkdir()
     (snapshot / "refs" / "main").write_text("abc")
-    name, reason = choose_segmenter(["person", "car"])
-    assert name == "cityscapes-b0" and reason.endswith("its weights are cached")
-    assert choose_segmenter(["person", "car"], prefer_cached=False)[0] == "ade20k-b2"
 
 
-def test_a_label_map_wins(tmp_path):
-    name, reason = choose_segmenter(["sky"], label_map=tmp_path / "labels.png")
-    assert name == str(tmp_path / "labels.png") and "wins over any model" in reason
+def test_auto_runs_the_bundled_model_when_nothing_is_cached():
+    name, reason = choose_segmenter(["sky", "building", "tree", "*"])
+    assert name == "deeplabv3-ade20k"
+    assert "knows every class the rules name (sky, building, tree)" in reason
+    assert "the only segmenter available without a download" in reason
+
+
+def test_auto_never_picks_a_model_that_would_download():
+    # dog and tvmonitor are Pascal VOC classes only, but no VOC model is cached: the bundled one runs anyway.
+    name, reason = choose_segmenter(["dog", "tvmonitor"])
+    assert name == "deeplabv3-ade20k" and "not dog, tvmonitor" in reason
+
+
+def test_auto_prefers_a_larger_cached_model_that_fits_as_well(empty_caches):
+    _cache_snapshot(empty_caches, "smp-hub/segformer-b0-512x512-ade-160k")
+    name, reason = choose_segmenter(["sky", "building"])
+    assert name == "ade20k-b0" and "best fit of the 2 segmenters available without a download" in reason
+
+
+def test_auto_prefers_the_model_that_knows_more_classes_over_a_larger_one(empty_caches):
+    _cache_snapshot(empty_caches, "smp-hub/segformer-b5-1024x1024-city-160k")  # 339 MB, Cityscapes classes
+    assert choose_segmenter(["sky", "car"])[0] == "cityscapes-b5"  # both know sky and car: the larger wins
+    assert choose_segmenter(["sky", "painting"])[0] == "deeplabv3-ade20k"  # only ADE20K knows painting

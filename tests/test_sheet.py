@@ -1,18 +1,20 @@
-"""The built-in styles preview sheet: one row per style, exemplar beside the stylised sample scene."""
+"""The built-in styles preview sheet: one row per style, exemplar beside the stylised photo."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from regionstyle import pipeline, styles
+from regionstyle import styles
 from regionstyle.errors import BadInput
-from regionstyle.sheet import LABEL_HEIGHT, render_sheet
+from regionstyle.session import Session
+from regionstyle.sheet import LABEL_HEIGHT, render_sheet, sample_photo
 
 
-def test_sheet_rows_hold_each_exemplar_and_a_stylised_scene(tiny_encoder):
-    session = pipeline.Session(custom_encoder=tiny_encoder)
-    sheet = render_sheet(["mosaic", "pencil"], size=48, iterations=2, device="cpu", session=session)
+def test_sheet_rows_hold_each_exemplar_and_a_stylised_photo(tiny_encoder):
+    session = Session(custom_encoder=tiny_encoder)
+    sheet = render_sheet(["mosaic", "pencil"], settings={"size": 48, "iterations": 2, "device": "cpu"},
+                         session=session)
     tile = 48 * 2 // 3
     row_height = tile + LABEL_HEIGHT + 4
     assert sheet.shape[0] == 2 * row_height and sheet.dtype == np.float32
@@ -25,6 +27,13 @@ def test_sheet_rows_hold_each_exemplar_and_a_stylised_scene(tiny_encoder):
     assert sheet[:LABEL_HEIGHT].min() < 0.5  # the name is written on the label strip
 
 
+def test_the_default_photo_ships_inside_the_package():
+    import regionstyle
+
+    photo = sample_photo()
+    assert photo.is_file() and photo.parent.parent == __import__("pathlib").Path(regionstyle.__file__).parent
+
+
 def test_unknown_style_is_refused_before_any_work(tiny_encoder):
     with pytest.raises(BadInput, match="did you mean 'mosaic'"):
-        render_sheet(["mosiac"], session=pipeline.Session(custom_encoder=tiny_encoder))
+        render_sheet(["mosiac"], session=Session(custom_encoder=tiny_encoder))

@@ -1,7 +1,7 @@
 """Batch stylisation: many photos, one rules file (or one beside each photo), resumable after any crash.
 
 ``find_inputs`` (files, folders, glob patterns) -> ``plan_batch`` (per-image rules, output names,
-up-front refusals) -> ``run_batch`` (one shared :class:`~regionstyle.pipeline.Session`, so encoders,
+up-front refusals) -> ``run_batch`` (one shared :class:`~regionstyle.session.Session`, so encoders,
 segmenters, exemplars and style targets are built once; per image: fingerprint, skip when up to date,
 else stylise, write the image, then its manifest). Outcomes and progress go to callbacks; nothing here
 prints (the ``regionstyle batch`` command draws the bars).

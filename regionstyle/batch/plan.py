@@ -82,9 +82,9 @@ def plan_batch(found: Sequence[Found], rules: Path, options: BatchOptions) -> li
 
 
 def load_rules(path: Path) -> maskrules.RuleSet:
-    from regionstyle import pipeline
+    from regionstyle.rules import load_ruleset
 
-    return pipeline.load_ruleset(path)
+    return load_ruleset(path)
 
 
 def _plan_item(found: Found, rules: Path, folder: Path, options: BatchOptions) -> BatchItem:

@@ -25,16 +25,12 @@ from typing import Any
 
 import maskrules
 from regionstyle.io import atomic_write
-from regionstyle.datatypes import TransferConfig
+from regionstyle.config import TransferConfig
+from regionstyle.files import manifest_path
 from regionstyle.errors import BadInput
 
 UP_TO_DATE = "up to date"
 REDO = "redo"
-
-
-def manifest_path(output: Path) -> Path:
-    """``photo.png`` -> ``photo.png.json`` (the same name ``apply --manifest`` uses)."""
-    return output.with_name(output.name + ".json")
 
 
 @dataclass
@@ -77,7 +73,7 @@ def fingerprint_parts(source: Path, rules: Path, ruleset: maskrules.RuleSet, con
     """The JSON-able facts the fingerprint is made of (kept in the manifest, so a change can be traced)."""
     from regionstyle.version import __version__
 
-    settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "device"}
+    settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("device", "threads")}
     if config.init not in ("content", "noise"):
         settings["init"] = hashes(Path(config.init))  # a start image: its content, not its path
     files = referenced_files(ruleset) + ([Path(labels)] if labels is not None else [])
@@ -102,11 +98,9 @@ def encoder_identity(config: TransferConfig, custom: Any = None) -> str:
     """The encoder that will run: ``auto`` resolved the way the pipeline resolves it (cache lookup only)."""
     if custom is not None:
         return f"custom:{custom[0].info.name}:{custom[0].info.weights}"
-    if config.encoder != "auto":
-        return config.encoder
-    from regionstyle import weights
+    from regionstyle.encoder.build import resolve_auto
 
-    return "vgg19" if config.encoder_weights or weights.is_cached("vgg19") else "random"
+    return resolve_auto(config.encoder, weights_file=config.encoder_weights)[0]
 
 
 def read_manifest(output: Path) -> dict[str, Any] | None:

@@ -8,7 +8,6 @@ unreadable, too large, a broken per-image rules file, a segmenter failure) is re
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from typing import Any
 
 import maskrules
 from regionstyle.batch import resume
-from regionstyle.batch.plan import SIXTEEN_BIT_FORMATS, BatchItem, BatchOptions, load_rules
+from regionstyle.batch.plan import BatchItem, BatchOptions, load_rules
 from regionstyle.errors import RegionStyleError
 
 log = logging.getLogger(__name__)
@@ -65,15 +64,15 @@ ProgressCallback = Callable[[Any], None]
 
 def run_batch(items: Sequence[BatchItem], options: BatchOptions, *, session: Any = None,
               on_event: EventCallback | None = None, on_progress: ProgressCallback | None = None) -> BatchSummary:
-    """Stylise every item with one shared :class:`~regionstyle.pipeline.Session` (a new one when None).
+    """Stylise every item with one shared :class:`~regionstyle.session.Session` (a new one when None).
 
     on_event gets a "start" event before each image, then its "done", "skipped" or "failed" event;
     on_progress gets the optimiser's :class:`~regionstyle.datatypes.Progress` reports for the current image.
     Raises :class:`BatchInterrupted` on Ctrl-C (the image in flight leaves no file behind).
     """
-    from regionstyle import pipeline
+    from regionstyle.session import Session
 
-    work = _Work(options, session if session is not None else pipeline.Session())
+    work = _Work(options, session if session is not None else Session())
     counts = {"done": 0, "skipped": 0, "failed": 0}
     clock = time.perf_counter()
     notify = on_event or (lambda event: None)
@@ -132,7 +131,7 @@ class _Work:
 
     def _process(self, item: BatchItem, index: int, on_progress: ProgressCallback | None
                  ) -> tuple[str, str, dict[str, Any] | None]:
-        from regionstyle import io
+        from regionstyle import files, io
 
         ruleset, config, parts = self._plan(item)
         fingerprint = resume.digest(parts)
@@ -141,13 +140,18 @@ class _Work:
         photo = io.read_image(item.source)  # a bad image fails here, before any marker is written
         self.in_flight = (index, item, fingerprint, time.perf_counter())
         resume.start(item.output, fingerprint)
-        report = self._stylize(item, photo, ruleset, config, on_progress)
-        manifest = resume.complete_manifest(item.source, item.output, item.rules, parts, fingerprint, report)
-        io.write_text_atomic(item.manifest, json.dumps(manifest, indent=2, default=str))  # last: "complete"
+        # output_state has decided that replacing the file there is right (ours, or --overwrite).
+        options = files.OutputOptions(format=item.format, quality=self.options.quality,
+                                      bit_depth=self.options.bit_depth, overwrite=True)
+        done = files.stylize_file(photo, ruleset, item.output, config=config, labels=self.options.labels,
+                                  segmenter_weights=self.options.segmenter_weights, options=options,
+                                  session=self.session, on_progress=on_progress)
+        manifest = resume.complete_manifest(item.source, item.output, item.rules, parts, fingerprint, done.report)
+        files.write_manifest(item.manifest, manifest)  # last: "complete"
         return "done", f"wrote {item.output}", manifest
 
     def _plan(self, item: BatchItem) -> tuple[maskrules.RuleSet, Any, dict[str, Any]]:
-        from regionstyle.settings import make_config
+        from regionstyle.config import make_config
 
         if item.rules not in self.rulesets:
             self.rulesets[item.rules] = load_rules(item.rules)
@@ -159,23 +163,6 @@ class _Work:
             item.source, item.rules, ruleset, config, labels=self.options.labels, output=output, hashes=self.hashes,
             encoder=resume.encoder_identity(config, self.session.custom_encoder))
         return ruleset, config, parts
-
-    def _stylize(self, item: BatchItem, photo: Any, ruleset: maskrules.RuleSet, config: Any,
-                 on_progress: ProgressCallback | None) -> dict[str, Any]:
-        from regionstyle import io, pipeline
-
-        result = pipeline.run(photo, ruleset, config, labels=self.options.labels,
-                              segmenter_weights=self.options.segmenter_weights, session=self.session,
-                              on_progress=on_progress)
-        depth = self.options.bit_depth or (16 if photo.bit_depth == 16 and item.format in SIXTEEN_BIT_FORMATS else 8)
-        io.write_image(item.output, result.image, alpha=result.alpha, exif=photo.exif, icc_profile=photo.icc_profile,
-                       bit_depth=depth, quality=self.options.quality, format=item.format,
-                       protect=[item.source, item.rules])
-        written = {"format": item.format, "bit_depth": depth, "alpha": result.alpha is not None,
-                   "exif": photo.exif is not None, "icc_profile": photo.icc_profile is not None}
-        if item.format in ("jpeg", "webp"):
-            written["quality"] = self.options.quality
-        return {**result.report, "written": written}
 
 
 def _out_of_memory(exc: BaseException) -> bool:

@@ -9,7 +9,9 @@ from typing import Any
 
 import click
 
-from regionstyle.cli.apply import ProgressBar, config_options, show_progress, transfer_options
+from regionstyle.cli.apply import given_settings, io_options, new_session
+from regionstyle.cli.options import global_options, transfer_options
+from regionstyle.cli.progress import ProgressBar, show_progress
 from regionstyle.cli.group import IMAGE, CliError, Globals, main, reported_errors
 
 
@@ -30,6 +32,8 @@ from regionstyle.cli.group import IMAGE, CliError, Globals, main, reported_error
 @click.option("--recursive", "-r", is_flag=True, help="Look for images in subfolders of folder inputs too.")
 @click.option("--allow-same-folder", is_flag=True, help="Let the output folder be an input folder.")
 @transfer_options
+@io_options
+@global_options
 @click.pass_obj
 def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: Path, name: str,
                   image_format: str | None, quality: int, bit_depth: str | None, recursive: bool,
@@ -42,18 +46,19 @@ def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: 
     not); re-running the same command skips outputs that are up to date and redoes the rest. --overwrite
     redoes everything. Exit code 1 when an image failed, 2 for bad usage, 130 after Ctrl-C.
     """
-    with reported_errors(g.debug):
+    with reported_errors(g):
         from regionstyle import batch
 
         options = batch.BatchOptions(
-            output_folder=output_dir, settings=config_options(g, transfer), name=name, format=image_format,
+            output_folder=output_dir, settings=given_settings(g, transfer), name=name, format=image_format,
             labels=Path(labels) if labels else None, quality=quality, allow_same_folder=allow_same_folder,
             segmenter_weights=Path(segmenter_weights) if segmenter_weights else None, overwrite=overwrite,
             bit_depth=int(bit_depth) if bit_depth else None)
         items = batch.plan_batch(batch.find_inputs(inputs, recursive=recursive), rules, options)
         view = BatchView(g, total=len(items))
         try:
-            summary = batch.run_batch(items, options, on_event=view.event, on_progress=view.progress)
+            summary = batch.run_batch(items, options, session=new_session(g), on_event=view.event,
+                                      on_progress=view.progress)
         except batch.BatchInterrupted as stop:
             view.finish(stop.summary)
             raise CliError(f"interrupted: {stop.summary.done} done before Ctrl-C; re-run the same command to "

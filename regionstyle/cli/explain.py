@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_errors
+from regionstyle.cli.options import global_options
 
 
 @main.command()
@@ -18,15 +19,21 @@ from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_e
 @click.option("--overlay", type=OUTPUT, help="Also write a colour overlay of the regions with a legend.")
 @click.option("--segmenter-weights", type=click.Path(exists=True),
               help="A local checkpoint (file or folder) for the segmenter the rules choose.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing overlay file.")
+@global_options
 @click.pass_obj
 def explain(g: Globals, image: Path, rules: Path, labels: Path | None, classes: str | None,
-            overlay: Path | None, segmenter_weights: str | None) -> None:
+            overlay: Path | None, segmenter_weights: str | None, overwrite: bool) -> None:
     """Show which style each region of IMAGE gets under RULES, and each region's share."""
-    with reported_errors(g.debug):
+    with reported_errors(g):
         from regionstyle import io, pipeline
+        from regionstyle.rules import load_ruleset
 
+        if overlay is not None:
+            io.check_writable([overlay], protect=[image, rules], overwrite=overwrite)
+            io.output_format(overlay, None)
         photo = io.read_image(image)
-        ruleset = pipeline.load_ruleset(rules)
+        ruleset = load_ruleset(rules)
         data, masks, _ = pipeline.explain(photo.pixels, ruleset, labels=labels, classes=classes,
                                           segmenter_weights=segmenter_weights, device=g.device or "auto")
         if overlay is not None:

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import click
 
 from regionstyle.version import __version__
+from regionstyle.cli import options
 from regionstyle.errors import RegionStyleError
 
 IMAGE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -28,11 +29,24 @@ OUTPUT = click.Path(dir_okay=False, path_type=Path)
 
 @dataclass
 class Globals:
+    """Options every command takes, before or after its name (after wins: see :meth:`override`)."""
+
     device: str | None
     seed: int | None
     quiet: bool
     json: bool
     debug: bool
+
+    def override(self, **given: Any) -> None:
+        """Take the values given after the command name (None = not given there)."""
+        for name, value in given.items():
+            if value is not None:
+                setattr(self, name, value)
+        _configure_logging(self)
+
+    def settings(self) -> dict[str, Any]:
+        """The global options that are transfer settings (for make_config; None = not given)."""
+        return {"device": self.device, "seed": self.seed}
 
 
 class CliError(click.ClickException):
@@ -44,14 +58,14 @@ class CliError(click.ClickException):
 
 
 @contextmanager
-def reported_errors(debug: bool) -> Iterator[None]:
+def reported_errors(g: Globals) -> Iterator[None]:
     """Turn library errors into one clean line (or a traceback with --debug)."""
     from maskrules import RuleError
 
     try:
         yield
     except (RegionStyleError, RuleError) as exc:
-        if debug:
+        if g.debug:
             raise
         code = getattr(exc, "exit_code", 2)
         raise CliError(str(exc), code) from None
@@ -60,19 +74,22 @@ def reported_errors(debug: bool) -> Iterator[None]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when present, else CPU).")
-@click.option("--seed", type=int, help="Random seed (same seed, same image).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars or notes; errors only.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@options.global_option_decorators()
 @click.version_option(__version__, prog_name="regionstyle")
 @click.pass_context
-def main(ctx: click.Context, device: str | None, seed: int | None, quiet: bool, as_json: bool,
-         debug: bool) -> None:
-    """Semantic, region-aware neural style transfer: each part of a scene wears its own style."""
-    ctx.obj = Globals(device, seed, quiet, as_json, debug)
-    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+def main(ctx: click.Context, device: str | None, seed: int | None, quiet: bool | None, as_json: bool | None,
+         debug: bool | None) -> None:
+    """Semantic, region-aware neural style transfer: each part of a scene wears its own style.
+
+    Options such as --seed and --device may also follow the command: regionstyle apply a.jpg r.toml --seed 7.
+    """
+    ctx.obj = Globals(device, seed, bool(quiet), bool(as_json), bool(debug))
+    _configure_logging(ctx.obj)
+
+
+def _configure_logging(g: Globals) -> None:
+    level = logging.DEBUG if g.debug else logging.ERROR if g.quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
 
 
 def emit(g: Globals, data: Any, text: str) -> None:

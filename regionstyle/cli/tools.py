@@ -3,76 +3,105 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from regionstyle import config
 from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_errors
+from regionstyle.cli.options import SettingType, global_options
 
 
 @main.command()
 @click.argument("image", type=IMAGE)
 @click.option("--model", "model", default="auto", show_default=True,
-              help="A registered segmenter name or a model file (.tflite/.onnx, with model.toml beside it).")
+              help="A registered segmenter name or a model file (.tflite/.onnx, with model.toml beside it); "
+                   "auto: the bundled DeepLabV3 (ADE20K) unless a larger model is cached.")
 @click.option("-o", "--output", type=OUTPUT, required=True, help="Label map PNG to write (class ids).")
 @click.option("--segmenter-weights", type=click.Path(exists=True),
               help="A local checkpoint (file or folder) for a registered segmenter.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@global_options
 @click.pass_obj
-def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights: str | None) -> None:
+def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights: str | None,
+            overwrite: bool) -> None:
     """Label every pixel of IMAGE; writes the label map, OUT.overlay.png and OUT.classes.txt."""
-    with reported_errors(g.debug):
+    with reported_errors(g):
         import numpy as np
 
-        from regionstyle import io, pipeline
+        from regionstyle import io
         from regionstyle import segment as segment_stage
         from regionstyle.overlay import label_overlay
+        from regionstyle.session import resolve_device
 
+        outputs = [output, output.with_suffix(".overlay.png"), output.with_suffix(".classes.txt")]
+        io.check_writable(outputs, protect=[image], overwrite=overwrite)
+        io.output_format(output, None)  # a label map needs a lossless image suffix: refused here, before work
         photo = io.read_image(image)
-        name = model if model != "auto" else segment_stage.choose_segmenter(["sky", "building", "tree"])[0]
-        segmenter = segment_stage.build_segmenter(name, device=str(pipeline.resolve_device(g.device or "auto")),
+        name, why = (model, "named") if model != "auto" else segment_stage.choose_segmenter([])
+        segmenter = segment_stage.build_segmenter(name, device=str(resolve_device(g.device or "auto")),
                                                   weights=segmenter_weights)
         seg = segmenter.segment([photo.pixels])[0]
         dtype = np.uint8 if len(seg.class_names) <= 256 else np.uint16
         written = io.write_label_map(output, seg.labels.astype(dtype), protect=[image])
-        overlay = io.write_image(written.with_suffix(".overlay.png"),
-                                 label_overlay(photo.pixels, seg.labels, seg.class_names), protect=[image])
-        classes = written.with_suffix(".classes.txt")
-        classes.write_text("".join(f"{i} {n}\n" for i, n in enumerate(seg.class_names)))
+        overlay = io.write_image(outputs[1], label_overlay(photo.pixels, seg.labels, seg.class_names), protect=[image])
+        io.write_text_atomic(outputs[2], "".join(f"{i} {n}\n" for i, n in enumerate(seg.class_names)))
         share = np.bincount(seg.labels.ravel(), minlength=len(seg.class_names)) / seg.labels.size
         found = {seg.class_names[i]: round(float(share[i]), 5) for i in np.argsort(-share) if share[i] > 0}
-        data = {"labels": str(written), "overlay": str(overlay), "classes": str(classes),
-                "source": seg.source, "vocabulary": seg.vocabulary, "found": found}
+        data = {"labels": str(written), "overlay": str(overlay), "classes": str(outputs[2]),
+                "source": seg.source, "vocabulary": seg.vocabulary, "segmenter": name, "found": found}
         top = ", ".join(f"{n} {s * 100:.1f}%" for n, s in list(found.items())[:8])
-        emit(g, data, f"wrote {written} ({seg.vocabulary}), {overlay}\n  {top}")
+        emit(g, data, f"wrote {written} ({seg.vocabulary}, {name}), {overlay}\n  {top}")
 
 
 @main.group()
 def weights() -> None:
-    """Pretrained weights: what is known and cached, and fetching them."""
+    """Pretrained weights: what is known, bundled and cached, and fetching them."""
+
+
+def known_weights() -> dict[str, Any]:
+    """Every checkpoint the registries name, by name (encoders first, then segmenters)."""
+    from regionstyle.encoder.registry import ENCODERS
+    from regionstyle.segment.registry import REGISTRY
+
+    specs = [e.weights for e in ENCODERS.values() if e.weights] + [s.weights for s in REGISTRY.values()]
+    return {spec.name: spec for spec in specs}
 
 
 @weights.command("list")
+@global_options
 @click.pass_obj
 def weights_list(g: Globals) -> None:
-    """Known checkpoints, whether each is cached, where, and its size."""
-    with reported_errors(g.debug):
-        from regionstyle import weights as store
+    """Known checkpoints, whether each is bundled or cached, where, and its size."""
+    with reported_errors(g):
+        from regionstyle.weights import status
 
-        rows = [vars(row) if hasattr(row, "__dict__") else dict(row) for row in store.weights_status()]
-        text = "\n".join(f"{r['name']:<28} {'cached' if r['cached'] else 'missing':<8} {r.get('path') or ''}"
-                         for r in rows)
+        rows = [vars(row) for row in status.status(known_weights().values())]
+        text = "\n".join(f"{r['name']:<30} {'bundled' if r['kind'] == 'bundled' else 'cached' if r['cached'] else 'missing':<8}"
+                         f" {r.get('path') or r['source']}" for r in rows)
         emit(g, rows, text)
 
 
 @weights.command("fetch")
 @click.argument("name")
+@global_options
 @click.pass_obj
 def weights_fetch(g: Globals, name: str) -> None:
-    """Download checkpoint NAME into the cache (needs internet)."""
-    with reported_errors(g.debug):
-        from regionstyle import weights as store
+    """Download checkpoint NAME into its cache (needs internet), e.g. to prepare an offline machine."""
+    with reported_errors(g):
+        from regionstyle.cli.progress import DownloadBar, show_progress
+        from regionstyle.errors import BadInput
+        from regionstyle.segment.registry import get_segmenter_info
+        from regionstyle.weights import status
 
-        path = store.fetch(name, progress=not (g.quiet or g.json))
-        emit(g, {"name": name, "path": str(path)}, f"{name}: {path}")
+        known = known_weights()
+        try:
+            spec = known[name] if name in known else get_segmenter_info(name).weights  # aliases: "ade20k"
+        except BadInput:
+            raise BadInput(f"unknown weights {name!r}; known: {', '.join(known)}") from None
+        with DownloadBar(label=spec.name, enabled=show_progress(g)) as bar:
+            path = status.fetch(spec, on_progress=bar, progress=show_progress(g))
+        emit(g, {"name": spec.name, "path": str(path)}, f"{spec.name}: {path}")
 
 
 @main.group()
@@ -81,10 +110,11 @@ def styles() -> None:
 
 
 @styles.command("list")
+@global_options
 @click.pass_obj
 def styles_list(g: Globals) -> None:
     """Names, parameters and one-line descriptions of the built-in styles."""
-    with reported_errors(g.debug):
+    with reported_errors(g):
         from regionstyle.styles import BUILTIN_STYLES
 
         rows = [{"name": s.name, "description": s.description,
@@ -98,31 +128,34 @@ def styles_list(g: Globals) -> None:
 @styles.command("sheet")
 @click.option("-o", "--output", type=OUTPUT, required=True, help="PNG to write.")
 @click.option("--style", "names", multiple=True, help="Only these styles (repeatable) [default: all].")
-@click.option("--size", type=click.IntRange(min=32), default=192, show_default=True,
-              help="Long side of each stylised scene.")
-@click.option("--iterations", type=click.IntRange(min=1), default=40, show_default=True)
-@click.option("--encoder", default="auto", show_default=True)
-@click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False))
+@click.option("--photo", type=IMAGE, help="The photo to stylise [default: a sample shipped with regionstyle].")
+@click.option("--size", type=SettingType(config.BY_NAME["size"]), default=192, show_default=True,
+              help="Long side of each stylised photo.")
+@click.option("--iterations", type=SettingType(config.BY_NAME["iterations"]), default=40, show_default=True)
+@click.option("--encoder", type=SettingType(config.BY_NAME["encoder"]), default="auto", show_default=True)
+@click.option("--encoder-weights", type=SettingType(config.BY_NAME["encoder_weights"]))
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@global_options
 @click.pass_obj
-def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], size: int, iterations: int, encoder: str,
-                 encoder_weights: str | None, overwrite: bool) -> None:
-    """A preview sheet: each style's exemplar beside the sample scene stylised with it."""
-    with reported_errors(g.debug):
+def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path | None, size: int, iterations: int,
+                 encoder: str, encoder_weights: str | None, overwrite: bool) -> None:
+    """A preview sheet: each style's exemplar beside a photo stylised with it."""
+    with reported_errors(g):
         from regionstyle import io
-        from regionstyle.cli.apply import check_output
         from regionstyle.sheet import render_sheet
         from regionstyle.styles import BUILTIN_STYLES
 
-        check_output(output, inputs=[], overwrite=overwrite)
+        io.check_writable([output], protect=[photo] if photo else [], overwrite=overwrite)
+        io.output_format(output, None)
         chosen = list(names) or list(BUILTIN_STYLES)
 
         def say(name: str) -> None:
             if not (g.quiet or g.json):
                 click.echo(f"  {name} ...", err=True)
 
-        sheet = render_sheet(chosen, size=size, iterations=iterations, encoder=encoder,
-                             encoder_weights=encoder_weights, seed=g.seed or 0, device=g.device or "auto",
+        settings = {"size": size, "iterations": iterations, "encoder": encoder, "encoder_weights": encoder_weights,
+                    **{k: v for k, v in g.settings().items() if v is not None}}
+        sheet = render_sheet(chosen, photo=photo, settings={k: v for k, v in settings.items() if v is not None},
                              on_style=say)
-        written = io.write_image(output, sheet)
+        written = io.write_image(output, sheet, protect=[photo] if photo else [])
         emit(g, {"sheet": str(written), "styles": chosen}, f"wrote {written} ({len(chosen)} styles)")

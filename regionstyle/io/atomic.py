@@ -31,6 +31,35 @@ def refuse_protected(path: Path, protect: Iterable[str | os.PathLike[str]]) -> N
             raise BadInput(f"refusing to overwrite the input {guarded} with {path}: choose another output path")
 
 
+def check_writable(paths: Iterable[str | os.PathLike[str]], *, protect: Iterable[str | os.PathLike[str]] = (),
+                   overwrite: bool = False) -> list[Path]:
+    """The one "may I write here?" check, made before any work: every command asks it of every file it
+    will write (images, manifests, overlays, class lists, masks, layered files).
+
+    Refuses (BadInput) a path that is, or would replace, one of ``protect`` (the inputs: also through links),
+    an existing folder, an existing file unless ``overwrite``, a path below a file, and two equal paths.
+    """
+    checked: list[Path] = []
+    protect = list(protect)
+    for path in map(Path, paths):
+        refuse_protected(path, protect)
+        if path.is_dir():
+            raise BadInput(f"{path} is a folder; give a file name for the output")
+        if path.exists() and not overwrite:
+            raise BadInput(f"{path} exists; pass --overwrite to replace it, or choose another output")
+        blocking = next((parent for parent in path.parents if parent.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise BadInput(f"cannot write {path}: {blocking} is a file, not a folder")
+        if any(_same_place(path, other) for other in checked):
+            raise BadInput(f"{path} would be written twice; choose distinct output names")
+        checked.append(path)
+    return checked
+
+
+def _same_place(first: Path, second: Path) -> bool:
+    return first.resolve() == second.resolve()
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write through a dot-prefixed temporary file in the same folder, then rename it into place."""
     try:

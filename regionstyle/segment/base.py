@@ -11,6 +11,7 @@ import numpy as np
 
 from regionstyle.datatypes import Segmentation
 from regionstyle.errors import BadInput
+from regionstyle.weights import WeightSpec
 
 if TYPE_CHECKING:
     import maskrules
@@ -35,17 +36,19 @@ class Segmenter(Protocol):
 class SegmenterInfo:
     """One registered segmenter.
 
-    vocabulary: name of its class vocabulary ("ade20k-150", "cityscapes", "voc").
-    weights: the :mod:`regionstyle.weights` checkpoint it loads.
+    vocabulary: name of its class vocabulary ("ade20k", "ade20k-150", "cityscapes", "voc").
+    weights: the checkpoint it loads (see :mod:`regionstyle.weights`).
     builder: ``builder(info, device=..., weights=..., spec=..., download=...) -> Segmenter``.
+    size: its checkpoint's size in MB, the measure of "larger model" when ``auto`` breaks a tie.
     """
 
     name: str
     description: str
     vocabulary: str
-    weights: str
+    weights: WeightSpec
     builder: Callable[..., Segmenter]
     aliases: tuple[str, ...] = ()
+    size: float = 0.0
 
 
 def resolve_device(device: str) -> str:

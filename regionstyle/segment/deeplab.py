@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionstyle import weights as weight_store
+from regionstyle.weights import torch_hub
 from regionstyle.segment.base import SegmenterInfo
 from regionstyle.segment.conventions import IMAGENET_MEAN, IMAGENET_STD, InputConventions
 from regionstyle.segment.torch_model import TorchSegmenter, load_into
@@ -27,20 +27,20 @@ _BUILDERS = {
 
 
 def build_deeplab(info: SegmenterInfo, *, device: str = "cpu", weights: str | Path | None = None,
-                  spec: SegmentationSpec | None = None, download: bool = False) -> TorchSegmenter:
+                  spec: SegmentationSpec | None = None, download: bool | None = None) -> TorchSegmenter:
     """The torchvision network named ``info.weights`` with its checkpoint (cache, local file or download)."""
     import torchvision.models.segmentation as tv_seg
     from maskrules import get_vocabulary
 
     vocabulary = get_vocabulary(info.vocabulary)
-    state = weight_store.load_state_dict(info.weights, local_file=weights, download=download)
+    state = torch_hub.load_state_dict(info.weights, local_file=weights, download=download)
     # weights=None everywhere: nothing may download behind our back; aux_loss to match the checkpoint keys.
-    network = getattr(tv_seg, _BUILDERS[info.weights])(
+    network = getattr(tv_seg, _BUILDERS[info.name])(
         weights=None, weights_backbone=None, num_classes=len(vocabulary.classes), aux_loss=True)
     load_into(network, state, what=info.name)
     return TorchSegmenter(name=info.name, network=network, vocabulary=vocabulary,
                           conventions=conventions_with_spec(DEEPLAB_CONVENTIONS, spec),
-                          source=f"torchvision:{info.weights}", device=device,
+                          source=f"torchvision:{info.name}", device=device,
                           forward=lambda out: out["out"])
 
 

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 class ModelFileSegmenter:
     """Runs a model file through onnxruntime or ai-edge-litert; see :class:`~regionstyle.segment.Segmenter`."""
 
-    def __init__(self, path: str | Path, *, spec: SegmentationSpec | None = None, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, *, spec: SegmentationSpec | None = None, device: str = "cpu",
+                 name: str | None = None) -> None:
         descriptor = read_descriptor(path, spec=spec)
         if descriptor.classes is None:
             raise BadInput(
@@ -39,7 +40,7 @@ class ModelFileSegmenter:
                 f"vocabulary name such as \"ade20k\") in a model.toml beside it, or in the rules' "
                 f"[segmentation] table")
         self.vocabulary = load_vocabulary(descriptor.classes)
-        self.name = descriptor.name
+        self.name = name or descriptor.name
         self.source = f"{descriptor.model_path.suffix.lstrip('.')}:{descriptor.model_path}"
         self._runner = open_runtime(descriptor.model_path, device=device)
         self.conventions = _complete(descriptor.conventions, self._runner.input_shape, descriptor.model_path)

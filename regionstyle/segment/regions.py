@@ -50,7 +50,7 @@ def build_region_masks(segmentation: Segmentation, resolution: maskrules.Resolut
         masks = dissolve_small(masks, styled & (masks.mean(axis=(1, 2)) < min_area))
     if cleanup_px > 0:
         masks = remove_islands(masks, min_pixels=cleanup_px * cleanup_px)
-    widths = [feather_px if r.feather is None else r.feather for r in regions] + [feather_px]
+    widths = [r.settings.get("feather", feather_px) for r in regions] + [feather_px]
     hard_owner = owner_map(masks)  # before feathering: the partition keep regions are judged by
     masks = feather(masks, widths)
     keep = [i for i in range(len(masks)) if not styled[i] or masks[i].any() or (hard_owner == i).any()]

@@ -1,4 +1,9 @@
-"""The segmenter registry (a plain dict), building by name or path, and the ``auto`` choice."""
+"""The segmenter registry (a plain dict), building by name or path, and the ``auto`` choice.
+
+Each entry names its checkpoint (a :class:`~regionstyle.weights.WeightSpec`); ``regionstyle weights list``
+reads them from here. The bundled DeepLabV3 (ADE20K) needs no download and is what ``auto`` runs unless a
+larger cached model knows the rules' classes at least as well.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionstyle import weights as weight_store
+from regionstyle.weights import SEGMENTER_OPTION, hf_checkpoint, status, torchvision_checkpoint
+from regionstyle.weights.bundled import BUNDLED_SEGMENTER, bundled_folder
 from regionstyle.errors import BadInput
 from regionstyle.segment.base import Segmenter, SegmenterInfo, resolve_device
 from regionstyle.segment.deeplab import build_deeplab
@@ -21,36 +27,59 @@ log = logging.getLogger(__name__)
 LABEL_MAP_SUFFIXES = (".png", ".tif", ".tiff", ".bmp", ".webp")
 
 
-def _deeplab(name: str, what: str, aliases: tuple[str, ...] = ()) -> SegmenterInfo:
-    return SegmenterInfo(name, f"torchvision DeepLabV3 {what}, Pascal VOC classes (no sky/building/tree/road)",
-                         "voc", name, build_deeplab, aliases)
+_DEEPLAB_ENUM = "torchvision.models.segmentation.DeepLabV3_{}_Weights.COCO_WITH_VOC_LABELS_V1"
+# SegFormer checkpoints of segmentation-models-pytorch on the Hugging Face hub (collection smp-hub/segformer).
+_SEGFORMER = {"ade20k": ("ADE20K scene parsing, 150 classes", "512x512-ade-160k", "ade20k-150"),
+              "cityscapes": ("Cityscapes street scenes, 19 classes", "1024x1024-city-160k", "cityscapes")}
+_SEGFORMER_MB = (15, 55, 110, 189, 257, 339)
+
+
+def _deeplab(name: str, what: str, enum_part: str, approx_mb: float, aliases: tuple[str, ...] = ()) -> SegmenterInfo:
+    description = f"torchvision DeepLabV3 {what}, Pascal VOC classes (no sky/building/tree/road)"
+    weights = torchvision_checkpoint(name, _DEEPLAB_ENUM.format(enum_part), f"DeepLabV3 {what}, Pascal VOC "
+                                     "classes (torchvision)", approx_mb=approx_mb, local_option=SEGMENTER_OPTION)
+    return SegmenterInfo(name, description, "voc", weights, build_deeplab, aliases, size=approx_mb)
 
 
 def _segformer(dataset: str, depth: int) -> SegmenterInfo:
-    default = depth == 2  # B2: the accuracy/speed middle ground (ADE20K mIoU ~46, ~25M parameters)
-    what = "ADE20K scene parsing, 150 classes" if dataset == "ade20k" else "Cityscapes street scenes, 19 classes"
-    vocabulary = "ade20k-150" if dataset == "ade20k" else "cityscapes"
-    return SegmenterInfo(f"{dataset}-b{depth}", f"SegFormer-B{depth} {what} (smp hub)", vocabulary,
-                         f"{dataset}-b{depth}", build_segformer, (dataset,) if default else ())
+    what, suffix, vocabulary = _SEGFORMER[dataset]
+    suffix = "640x640-ade-160k" if (dataset, depth) == ("ade20k", 5) else suffix  # B5 ADE20K: 640x640
+    name = f"{dataset}-b{depth}"
+    weights = hf_checkpoint(name, f"smp-hub/segformer-b{depth}-{suffix}",
+                            f"SegFormer-B{depth} {what} (segmentation-models-pytorch hub)", approx_mb=_SEGFORMER_MB[depth])
+    # B2 is the default of its family: the accuracy/speed middle ground (ADE20K mIoU ~46, ~25M parameters).
+    return SegmenterInfo(name, f"SegFormer-B{depth} {what} (smp hub)", vocabulary, weights, build_segformer,
+                         (dataset,) if depth == 2 else (), size=_SEGFORMER_MB[depth])
 
 
+def _build_bundled(info: SegmenterInfo, *, device: str = "cpu", weights: str | Path | None = None,
+                   spec: SegmentationSpec | None = None, download: bool | None = None) -> Segmenter:
+    from regionstyle.segment.model_file import ModelFileSegmenter
+
+    if weights is not None:
+        raise BadInput(f"{info.name} is the bundled model: it takes no --segmenter-weights; name a model file "
+                       "instead (model = \"path/to/model.tflite\")")
+    import maskrules
+
+    # Its conventions are fixed by its own model.toml; of the rules' [segmentation], only a working size applies.
+    own = maskrules.SegmentationSpec(input_size=spec.input_size if spec is not None else None)
+    return ModelFileSegmenter(bundled_folder(BUNDLED_SEGMENTER), spec=own, device=device, name=info.name)
+
+
+BUNDLED = SegmenterInfo(BUNDLED_SEGMENTER.name, "DeepLabV3 MobileNetV2, ADE20K scene parsing, 150 classes "
+                        "(bundled, TFLite; no download)", "ade20k", BUNDLED_SEGMENTER, _build_bundled,
+                        ("bundled",), size=BUNDLED_SEGMENTER.approx_mb)
 REGISTRY: dict[str, SegmenterInfo] = {
     info.name: info
     for info in (
-        _deeplab("deeplabv3_resnet50", "ResNet-50", ("deeplabv3",)),
-        _deeplab("deeplabv3_resnet101", "ResNet-101"),
-        _deeplab("deeplabv3_mobilenet_v3_large", "MobileNetV3-Large"),
+        BUNDLED,
+        _deeplab("deeplabv3_resnet50", "ResNet-50", "ResNet50", 161, ("deeplabv3",)),
+        _deeplab("deeplabv3_resnet101", "ResNet-101", "ResNet101", 233),
+        _deeplab("deeplabv3_mobilenet_v3_large", "MobileNetV3-Large", "MobileNet_V3_Large", 42),
         *(_segformer(dataset, depth) for dataset in ("ade20k", "cityscapes") for depth in range(6)),
     )
 }
 _ALIASES = {alias: info.name for info in REGISTRY.values() for alias in info.aliases}
-# What ``auto`` tries, in order of preference: scene vocabularies first (they know sky, building, road ...).
-_AUTO_FAMILIES = {
-    "ade20k": ("ade20k-b2", "ade20k-b0", "ade20k-b1", "ade20k-b3", "ade20k-b4", "ade20k-b5"),
-    "cityscapes": ("cityscapes-b2", "cityscapes-b0", "cityscapes-b1", "cityscapes-b3", "cityscapes-b4",
-                   "cityscapes-b5"),
-    "deeplabv3": ("deeplabv3_resnet50", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet101"),
-}
 
 
 def list_segmenters() -> list[SegmenterInfo]:
@@ -69,13 +98,13 @@ def get_segmenter_info(name: str) -> SegmenterInfo:
 
 
 def build_segmenter(name_or_path: str, *, device: str = "cpu", weights: str | Path | None = None,
-                    spec: SegmentationSpec | None = None, download: bool = False) -> Segmenter:
+                    spec: SegmentationSpec | None = None, download: bool | None = None) -> Segmenter:
     """A ready segmenter: a registered name or alias, a model file / folder / model.toml, or a label map.
 
     weights: a local checkpoint file or folder for registered models (instead of the caches).
     spec: the rules' [segmentation] table; gives a model file's conventions and classes, a label map's
         classes, and ``input_size`` for registered models.
-    download: allow fetching registered weights that are not cached.
+    download: fetch registered weights that are not cached (None: on first use, unless downloads are off).
     """
     name = str(name_or_path).strip()
     if name == "file" and spec is not None and spec.model_file is not None:
@@ -113,41 +142,31 @@ def _build_from_path(path: Path, *, device: str, spec: SegmentationSpec | None) 
     return ModelFileSegmenter(path, spec=spec, device=device)
 
 
-def choose_segmenter(class_names: Iterable[str], *, label_map: str | Path | None = None,
-                     prefer_cached: bool = True) -> tuple[str, str]:
-    """(segmenter name or label-map path, a human-readable reason) for ``model = "auto"``.
+def choose_segmenter(class_names: Iterable[str]) -> tuple[str, str]:
+    """(segmenter name, a human-readable reason) for ``model = "auto"``.
 
-    A label map wins over any model. Otherwise the first family (ade20k, cityscapes, deeplabv3) whose
-    vocabulary knows every class name, preferring one whose weights are cached (and, within a family,
-    a cached size over the default one); with no full cover, the family that knows the most names.
+    Only segmenters that run without a download take part: the bundled DeepLabV3 and any registered model
+    whose checkpoint is cached. The one whose vocabulary knows the most of the rules' class names wins; on a
+    tie, the larger (more accurate) model. A model that is not cached is never chosen here: naming it
+    (``model = "ade20k-b2"``) downloads it.
     """
-    if label_map is not None:
-        return str(label_map), f"a label map was given ({label_map}); it wins over any model"
     import maskrules
 
     names = [n for n in dict.fromkeys(class_names) if n != "*"]
-    vocabularies = {family: REGISTRY[variants[0]].vocabulary for family, variants in _AUTO_FAMILIES.items()}
-    missing = maskrules.missing_by_vocabulary(names, list(dict.fromkeys(vocabularies.values())))
-    ranked = sorted(_AUTO_FAMILIES, key=lambda f: (len(missing[vocabularies[f]]),
-                                                   not (prefer_cached and _cached_variant(f))))
-    family = ranked[0]
-    chosen = (prefer_cached and _cached_variant(family)) or _AUTO_FAMILIES[family][0]
-    return chosen, _reason(chosen, names, missing[vocabularies[family]])
+    available = [info for info in REGISTRY.values() if status.is_cached(info.weights)]
+    missing = maskrules.missing_by_vocabulary(names, list(dict.fromkeys(i.vocabulary for i in available)))
+    chosen = min(available, key=lambda info: (len(missing[info.vocabulary]), -info.size))
+    return chosen.name, _reason(chosen, names, missing[chosen.vocabulary], len(available))
 
 
-def _cached_variant(family: str) -> str | None:
-    return next((v for v in _AUTO_FAMILIES[family] if weight_store.is_cached(REGISTRY[v].weights)), None)
-
-
-def _reason(chosen: str, names: list[str], missing: tuple[str, ...]) -> str:
-    info = REGISTRY[chosen]
+def _reason(chosen: SegmenterInfo, names: list[str], missing: tuple[str, ...], candidates: int) -> str:
     if not names:
-        cover = "is the default (the rules name no classes)"
+        cover = "the rules name no classes"
     elif not missing:
-        cover = f"knows every class the rules name ({', '.join(names)})"
+        cover = f"it knows every class the rules name ({', '.join(names)})"
     else:
-        cover = (f"knows the most class names ({len(names) - len(missing)} of {len(names)}); it lacks "
-                 f"{', '.join(missing)}")
-    weights = ("its weights are cached" if weight_store.is_cached(info.weights) else
-               f"its weights are not cached yet (run `regionstyle weights fetch {info.weights}`)")
-    return f"{chosen} ({info.description}, vocabulary {info.vocabulary}) {cover}; {weights}"
+        cover = (f"it knows the most of the rules' class names ({len(names) - len(missing)} of {len(names)}; "
+                 f"not {', '.join(missing)})")
+    others = ("the only segmenter available without a download" if candidates == 1 else
+              f"the best fit of the {candidates} segmenters available without a download")
+    return f"{chosen.name} ({chosen.description}): {cover}; {others}"

@@ -6,8 +6,12 @@ Each exposes the same three things: the input shape (None for dynamic axes), whe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -62,10 +66,12 @@ class TFLiteRunner:
         if device.startswith("cuda"):
             log.warning("the TFLite runtime runs on the CPU; ignoring device %r for %s", device, path.name)
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=len(os.sched_getaffinity(0)))
-            self._interpreter.allocate_tensors()
+            with native_stderr_captured() as said:
+                self._interpreter = Interpreter(model_path=str(path), num_threads=len(os.sched_getaffinity(0)))
+                self._interpreter.allocate_tensors()
         except Exception as exc:  # the runtime raises bare RuntimeError/ValueError for bad files
-            raise SegmentationError(f"the TFLite runtime cannot load {path}: {exc}") from exc
+            detail = " ".join("".join(said).split())[:300]
+            raise SegmentationError(f"the TFLite runtime cannot load {path}: {exc} {detail}".strip()) from exc
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self.input_shape = tuple(int(d) if d > 0 else None for d in self._input["shape_signature"])
@@ -89,6 +95,23 @@ class TFLiteRunner:
         if np.issubdtype(out.dtype, np.integer) and scale:
             return (out.astype(np.float32) - zero_point) * scale
         return out
+
+
+@contextlib.contextmanager
+def native_stderr_captured() -> Iterator[list[str]]:
+    """Hold back what native code writes to stderr (the TFLite runtime announces its CPU delegate on every
+    load); yields a list that holds the captured text afterwards, for an error message to quote."""
+    sys.stderr.flush()
+    saved, said = os.dup(2), []
+    with tempfile.TemporaryFile(mode="w+") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            said.append(captured.read())
 
 
 def cast_input(batch: np.ndarray, dtype: type) -> np.ndarray:

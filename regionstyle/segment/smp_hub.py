@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionstyle import weights as weight_store
+from regionstyle.weights import hf_hub
 from regionstyle.errors import BadInput
 from regionstyle.segment.base import SegmenterInfo
 from regionstyle.segment.conventions import IMAGENET_MEAN, IMAGENET_STD, InputConventions
@@ -33,8 +33,8 @@ _CLASSES = {"ade20k": 150, "cityscapes": 19}
 
 def segformer_conventions(info: SegmenterInfo) -> InputConventions:
     """Input conventions of a SegFormer checkpoint (``ade20k-b5`` was trained at 640x640)."""
-    dataset = info.weights.rsplit("-", 1)[0]
-    size = (640, 640) if info.weights == "ade20k-b5" else _TRAIN_SIZE[dataset]
+    dataset = info.name.rsplit("-", 1)[0]
+    size = (640, 640) if info.name == "ade20k-b5" else _TRAIN_SIZE[dataset]
     return InputConventions(size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD)
 
 
@@ -50,16 +50,16 @@ def default_config(weights_name: str) -> dict:
 
 
 def build_segformer(info: SegmenterInfo, *, device: str = "cpu", weights: str | Path | None = None,
-                    spec: SegmentationSpec | None = None, download: bool = False) -> TorchSegmenter:
+                    spec: SegmentationSpec | None = None, download: bool | None = None) -> TorchSegmenter:
     """The SegFormer behind ``info.weights``, loaded from a local file/folder, the caches or a download."""
     from maskrules import get_vocabulary
 
-    checkpoint = weight_store.load_hf_checkpoint(info.weights, local_file=weights, download=download)
-    network = network_from_config(checkpoint.config or default_config(info.weights))
+    checkpoint = hf_hub.load_hf_checkpoint(info.weights, local_file=weights, download=download)
+    network = network_from_config(checkpoint.config or default_config(info.name))
     load_into(network, checkpoint.state_dict, what=f"{info.name} ({checkpoint.path})")
     return TorchSegmenter(name=info.name, network=network, vocabulary=get_vocabulary(info.vocabulary),
                           conventions=_multiple_of_32(conventions_with_spec(segformer_conventions(info), spec)),
-                          source=f"smp:{weight_store.get_spec(info.weights).hf_repo}", device=device)
+                          source=f"smp:{info.weights.hf_repo}", device=device)
 
 
 def _multiple_of_32(conventions: InputConventions) -> InputConventions:

@@ -1,0 +1,59 @@
+"""Layer plans: which taps of each encoder feed the style loss, and which one the content loss.
+
+Plain data (no torch), so the command line can list encoders without loading a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """Which taps feed the style loss (with relative weights) and which one the content loss.
+
+    style_weight: the style/content balance calibrated for this network (see regionstyle.objective).
+    softmax_temperature: if set, style and content compare :func:`~regionstyle.encoder.smoothing.
+        softmax_channels` of the activations rather than the activations (applied by ``load_encoder``).
+    """
+
+    style: tuple[tuple[str, float], ...]
+    content: str
+    style_weight: float = 100.0
+    fine: LayerPlan | None = None
+    softmax_temperature: float | None = None
+
+    @property
+    def taps(self) -> tuple[str, ...]:
+        """Every tap this plan (and its fine-scale plan) reads."""
+        own = [name for name, _ in self.style] + [self.content]
+        return tuple(dict.fromkeys(own + list(self.fine.taps if self.fine else ())))
+
+    @property
+    def own_taps(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([name for name, _ in self.style] + [self.content]))
+
+
+# Fine scales (see regionstyle.optimize.FINE_ABOVE) refine texture with the shallow layers only: the deep,
+# large-scale statistics were settled at the coarse scales, and VGG19 up to relu3_1 costs ~30% of a pass
+# to relu5_1. (Anchoring the fine pass to the upsampled coarser result instead of the photo was tried: it
+# kept the coarse scale's blur.)
+_VGG_FINE = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0)), content="relu3_1")
+_VGG_PLAN = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0), ("relu4_1", 1.0),
+                             ("relu5_1", 1.0)), content="relu4_2", fine=_VGG_FINE)
+LAYER_PLANS: dict[str, LayerPlan] = {
+    "vgg19": _VGG_PLAN,
+    "vgg16": _VGG_PLAN,
+    # Random filters describe fine detail poorly: with relu1_1/relu2_1 at full weight the optimiser meets
+    # them with pixel grain; lighter there, the deeper layers' larger patterns lead (benchmarks/README.md).
+    "random": LayerPlan(style=(("relu1_1", 0.2), ("relu2_1", 0.5), ("relu3_1", 1.0), ("relu4_1", 1.0),
+                               ("relu5_1", 1.0)), content="relu4_2",
+                        fine=LayerPlan(style=(("relu1_1", 0.2), ("relu2_1", 0.5), ("relu3_1", 1.0)),
+                                       content="relu3_1")),
+    # Expanded ReLU6 activations at strides 2, 2, 4, 8, 16: the widest layers of each resolution. Softmax
+    # over channels keeps windows on stylised buildings (benchmarks/README.md); taps, layer weights, content
+    # tap and style weight were measured too and changed the results less than the run-to-run noise.
+    "mobilenet_v2": LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0),
+                                     ("b7_expand", 1.0), ("b14_expand", 1.0)), content="b7_expand",
+                              softmax_temperature=1.0),
+}

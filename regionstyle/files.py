@@ -1,0 +1,123 @@
+"""One photo file in, one stylised file out: read, rules, config, run, write, manifest.
+
+The command line (``apply``), ``batch``, the web editor and the styles sheet all go through
+:func:`stylize_file`, so there is one place that decides what is written, in which format and bit depth,
+and whether it may be written at all (:func:`check_outputs`, before any model loads).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import maskrules
+from regionstyle import io
+from regionstyle.config import TransferConfig, make_config
+from regionstyle.datatypes import LoadedImage, StylizeResult
+from regionstyle.io.encode import check_options
+from regionstyle.rules import load_ruleset
+
+if TYPE_CHECKING:
+    from regionstyle.optimize import ProgressCallback
+
+SIXTEEN_BIT_FORMATS = ("png", "tiff")
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How the result is written.
+
+    format: png, jpeg, tiff, webp or bmp (None: from the output's suffix).
+    quality: 1-100 for JPEG and WebP (WebP 100 = lossless).
+    bit_depth: 8 or 16 (PNG/TIFF); None = 16 for a 16-bit input where the format can hold it, else 8.
+    manifest: also write ``OUT.json`` (every setting, versions, what ran, regions, losses, seam, timings).
+    overwrite: replace existing files (inputs are never replaced).
+    """
+
+    format: str | None = None
+    quality: int = 95
+    bit_depth: int | None = None
+    manifest: bool = False
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What :func:`stylize_file` wrote: the image, the manifest (or None), the report and the in-memory result."""
+
+    output: Path
+    manifest: Path | None
+    report: dict[str, Any]
+    result: StylizeResult
+
+
+def default_output(image: Path) -> Path:
+    """``photo.jpg`` -> ``photo.styled.png`` beside it."""
+    return image.with_name(f"{image.stem}.styled.png")
+
+
+def manifest_path(output: Path) -> Path:
+    """``photo.png`` -> ``photo.png.json``."""
+    return output.with_name(output.name + ".json")
+
+
+def check_outputs(output: Path, options: OutputOptions, *, inputs: list[Path]) -> str:
+    """Everything :func:`stylize_file` will write may be written, in a format it can write; the format.
+
+    Raises BadInput before any work: an unknown format or suffix, a bit depth or quality the format cannot
+    take, an output over an input, an existing file without ``overwrite``, a folder in the way.
+    """
+    fmt = io.output_format(output, options.format)
+    check_options(fmt, bit_depth=options.bit_depth or 8, quality=options.quality)
+    paths = [output] + ([manifest_path(output)] if options.manifest else [])
+    io.check_writable(paths, protect=inputs, overwrite=options.overwrite)
+    return fmt
+
+
+def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str | Path, output: str | Path, *,
+                 config: TransferConfig | None = None, settings: dict[str, Any] | None = None,
+                 labels: str | Path | None = None, segmenter_weights: str | Path | None = None,
+                 options: OutputOptions = OutputOptions(), session: Any = None,
+                 on_progress: ProgressCallback | None = None) -> FileResult:
+    """Stylise the photo file ``image`` with ``rules`` and write ``output`` (and its manifest if asked).
+
+    image: a path, or a photo already read (a batch reads it first, to fail a bad file before anything).
+
+    config: a ready TransferConfig; else one is made from the rules' [defaults] and ``settings``
+    (``{"size": 768, "seed": 1}``: the same names as the command-line options, checked the same way).
+    """
+    from regionstyle import pipeline
+
+    output = Path(output)
+    source = image.path if isinstance(image, LoadedImage) else Path(image)
+    ruleset = load_ruleset(rules)
+    config = config or make_config(ruleset.defaults, **(settings or {}))
+    inputs = [p for p in (source, ruleset.source, labels) if p is not None]
+    fmt = check_outputs(output, options, inputs=inputs)
+    photo = image if isinstance(image, LoadedImage) else io.read_image(source)
+    result = pipeline.run(photo, ruleset, config, labels=labels, segmenter_weights=segmenter_weights,
+                          session=session, on_progress=on_progress)
+    written = write_result(output, result, photo, fmt=fmt, options=options, protect=inputs)
+    report = {"input": str(source), "output": str(output), **result.report, "written": written}
+    manifest = write_manifest(manifest_path(output), report) if options.manifest else None
+    return FileResult(output, manifest, report, result)
+
+
+def write_result(output: Path, result: StylizeResult, photo: LoadedImage, *, fmt: str, options: OutputOptions,
+                 protect: list[Path]) -> dict[str, Any]:
+    """Write the image with the photo's EXIF, ICC profile and transparency; what was written, for the manifest."""
+    depth = options.bit_depth or (16 if photo.bit_depth == 16 and fmt in SIXTEEN_BIT_FORMATS else 8)
+    io.write_image(output, result.image, alpha=result.alpha, exif=photo.exif, icc_profile=photo.icc_profile,
+                   bit_depth=depth, quality=options.quality, format=fmt, protect=protect)
+    written = {"format": fmt, "bit_depth": depth, "alpha": result.alpha is not None,
+               "exif": photo.exif is not None, "icc_profile": photo.icc_profile is not None}
+    if fmt in ("jpeg", "webp"):
+        written["quality"] = options.quality
+    return written
+
+
+def write_manifest(path: Path, data: dict[str, Any]) -> Path:
+    """A manifest (JSON, all-or-nothing)."""
+    return io.write_text_atomic(path, json.dumps(data, indent=2, default=str))
