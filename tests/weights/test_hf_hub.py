@@ -15,7 +15,7 @@ import time
 import pytest
 import torch
 
-from local_http import local_server, refused_url
+from tests.local_http import local_server, refused_url
 from regionstyle.segment.registry import REGISTRY
 from regionstyle.weights import cache, download, hf_hub
 from regionstyle.errors import WeightsUnavailable

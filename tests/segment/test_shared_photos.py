@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.paths import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 MODEL = SHARED / "models" / "deeplabv3_mnv2_ade20k"
 CLASSES = {"building": 2, "sky": 3}
 

@@ -12,7 +12,7 @@ import pytest
 
 from regionstyle.weights import download
 from regionstyle.errors import WeightsUnavailable
-from local_http import local_server, refused_url
+from tests.local_http import local_server, refused_url
 
 SIZE = 300_000  # several read chunks (64 KiB), so progress and resuming have something to show
 
@@ -218,7 +218,7 @@ def test_a_killed_download_leaves_no_lock_held_and_the_next_one_resumes(server, 
     server.mode = "slow"
     partial = tmp_path / "tiny.bin.partial"
     code = f"from regionstyle.weights.download import download_file; download_file({url!r}, {str(tmp_path / 'tiny.bin')!r})"
-    env = {**os.environ, "PYTHONPATH": str(Path(download.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(download.__file__).parents[2])}
     child = subprocess.Popen([sys.executable, "-c", code], env=env)
     deadline = time.monotonic() + 5
     while not (partial.is_file() and partial.stat().st_size) and time.monotonic() < deadline:

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from regionstyle.cli import main
+from tests.paths import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 @pytest.fixture()

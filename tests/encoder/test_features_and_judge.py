@@ -14,8 +14,8 @@ from regionstyle.encoder import LAYER_PLANS, EncoderInfo, FeatureEncoder, build_
 from regionstyle.encoder.gabor import gabor_bank
 from regionstyle.encoder.smoothing import SoftmaxEncoder, softmax_channels
 from regionstyle.style.gram import masked_gram as torch_masked_gram
+from tests.paths import BENCHMARKS
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")

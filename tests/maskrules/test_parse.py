@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from regionstyle.config import rules_settings
+from tests.paths import PROJECT
 from maskrules import (
     DEFAULT_BUILTIN_STYLES,
     RuleError,
@@ -419,5 +420,5 @@ def test_maskrules_imports_no_torch_numpy_or_regionstyle():
     code = ("import maskrules, sys; bad = [m for m in ('torch', 'numpy', 'regionstyle') if m in sys.modules];"
             " assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=PROJECT)
     assert result.returncode == 0, result.stderr

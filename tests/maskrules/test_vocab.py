@@ -17,8 +17,9 @@ from maskrules import (
 )
 from maskrules.names import normalize_name
 from maskrules.vocab_data import BUILTIN_ALIASES
+from tests.paths import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 ADE_LABELS = SHARED / "models" / "deeplabv3_mnv2_ade20k" / "labels.txt"
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from maskrules import get_vocabulary, load_rules, resolve
+from tests.paths import PROJECT, SAMPLES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT
 SAMPLES = ROOT / "samples"
 SHARED = ROOT.parent / "shared" / "data"
 
