@@ -172,9 +172,13 @@ def settings_dict(config: TransferConfig) -> dict[str, Any]:
 
 
 def working_size(size: tuple[int, int], config: TransferConfig) -> tuple[int, int]:
-    """(height, width) to stylise at: the input's own size unless ``config.size`` sets the long side."""
+    """(height, width) to stylise at: the input's own size unless ``config.size`` sets the long side
+    (a preview never enlarges the photo)."""
     height, width = size
-    if config.size is None or config.size == max(height, width):
+    long_side = config.size or max(height, width)
+    if config.preview:
+        long_side = min(long_side, max(height, width))
+    if long_side == max(height, width):
         return size
-    factor = config.size / max(height, width)
+    factor = long_side / max(height, width)
     return max(1, round(height * factor)), max(1, round(width * factor))

@@ -135,3 +135,61 @@ def test_rules_naming_the_shared_model_file_segment_for_real(runner, shared_data
     shares = {r["region"]: r["share"] for r in data["regions"]}
     assert shares["sky"] == pytest.approx((reference == 3).mean(), abs=0.03)
     assert "model" in data["segmenter"] or "tflite" in data["segmenter"]
+
+
+def _tiny_scene(tmp_path):
+    Image.fromarray((np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    labels = np.full((24, 32), 3, np.uint8)
+    labels[12:] = 2
+    Image.fromarray(labels).save(tmp_path / "labels.png")
+    (tmp_path / "r.toml").write_text('[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n'
+                                     '[defaults]\niterations = 2\nencoder = "random"\n[map]\nsky = "oil"\n')
+    return tmp_path / "p.png", tmp_path / "r.toml"
+
+
+def test_global_options_work_after_the_command_too(runner, tmp_path):
+    photo, rules = _tiny_scene(tmp_path)
+    result = runner.invoke(main, ["apply", str(photo), str(rules), "-o", str(tmp_path / "a.png"), "--seed", "4",
+                                  "--device", "cpu", "--json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["settings"]["seed"] == 4 and report["settings"]["device"] == "cpu"
+    before = runner.invoke(main, ["--seed", "1", "apply", str(photo), str(rules), "-o", str(tmp_path / "b.png"),
+                                  "--seed", "4", "--json"])
+    assert json.loads(before.output)["settings"]["seed"] == 4  # after the command wins
+
+
+def test_segment_and_explain_never_overwrite_without_overwrite(runner, tmp_path):
+    photo, rules = _tiny_scene(tmp_path)
+    for existing in ("lab.png", "lab.classes.txt", "lab.overlay.png"):
+        (tmp_path / existing).write_text("keep")
+        result = runner.invoke(main, ["segment", str(photo), "-o", str(tmp_path / "lab.png")])
+        assert result.exit_code == 2 and "--overwrite" in result.output, result.output
+        assert (tmp_path / existing).read_text() == "keep"
+        (tmp_path / existing).unlink()
+    (tmp_path / "ov.png").write_text("keep")
+    result = runner.invoke(main, ["explain", str(photo), str(rules), "--overlay", str(tmp_path / "ov.png")])
+    assert result.exit_code == 2 and (tmp_path / "ov.png").read_text() == "keep"
+    result = runner.invoke(main, ["explain", str(photo), str(rules), "--overlay", str(tmp_path / "ov.png"),
+                                  "--overwrite"])
+    assert result.exit_code == 0 and Image.open(tmp_path / "ov.png").size[0] == 32  # the photo, a legend below
+
+
+def test_segment_runs_the_bundled_model_offline(runner, tmp_path):
+    result = runner.invoke(main, ["--json", "segment", str(SAMPLES / "st_basils_cathedral.jpg"), "-o",
+                                  str(tmp_path / "lab.png")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["segmenter"] == "deeplabv3-ade20k" and data["vocabulary"] == "ade20k"
+    assert data["found"]["sky"] > 0.25 and data["found"]["building"] > 0.2
+    assert "XNNPACK" not in result.output  # the runtime's own chatter is held back
+
+
+def test_weights_list_says_what_is_bundled_and_what_would_download(runner, offline_caches):
+    result = runner.invoke(main, ["--json", "weights", "list"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["mobilenet_v2"]["kind"] == "bundled" and rows["mobilenet_v2"]["cached"]
+    assert rows["deeplabv3-ade20k"]["kind"] == "bundled" and rows["deeplabv3-ade20k"]["cached"]
+    assert not rows["vgg19"]["cached"] and rows["vgg19"]["source"].startswith("https://download.pytorch.org/")
+    assert not rows["ade20k-b2"]["cached"]
