@@ -182,3 +182,32 @@ def working_size(size: tuple[int, int], config: TransferConfig) -> tuple[int, in
         return size
     factor = long_side / max(height, width)
     return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def describe_rule(rule: SettingRule) -> str:
+    """A setting's values in words, for the documentation ("int in [16, 16384]", "one of lbfgs, adam")."""
+    if rule.choices:
+        text = "one of " + ", ".join(f"`{c}`" for c in rule.choices)
+        return text + ", or an image file (relative to the rules file)" if rule.file_choice else text
+    if rule.kind in ("int", "float", "ints"):
+        kind = {"int": "integer", "float": "number", "ints": "list of integers"}[rule.kind]
+        shown = (lambda x: f"{int(x)}") if rule.kind != "float" else (lambda x: f"{x:g}")
+        if rule.low is not None and rule.high is not None:
+            return f"{kind} in {'(' if rule.low_open else '['}{shown(rule.low)}, {shown(rule.high)}]"
+        return f"{kind} {'>' if rule.low_open else '>='} {shown(rule.low)}" if rule.low is not None else kind
+    return {"bool": "`true` or `false`", "file": "a file path, relative to the rules file"}.get(
+        rule.kind, rule.pattern_hint or "text")
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting (docs/rules.md holds a copy; a test keeps them equal)."""
+    rows = ["| setting | values | default | where | meaning |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        where = ", ".join(w for w, on in (("rules", s.in_rules), ("rule", s.per_rule), ("CLI", s.cli)) if on)
+        default = "—" if s.default is None else f"`{json_default(s.default)}`"
+        rows.append(f"| `{s.name}` | {describe_rule(s.rule)} | {default} | {where}, API | {s.help} |")
+    return "\n".join(rows)
+
+
+def json_default(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

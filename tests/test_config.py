@@ -17,6 +17,7 @@ from regionstyle import api, config, files
 from regionstyle.cli import main
 from regionstyle.errors import BadInput
 from regionstyle.session import Session
+from tests.paths import PROJECT
 
 # A valid value other than the default for every setting a rules file may set (None: written below).
 NON_DEFAULT = {
@@ -163,3 +164,10 @@ def test_a_rule_may_set_its_own_content_weight(tmp_path, photo_and_labels, tiny_
         return float(np.abs(done.result.image[:18] - read_image(photo_and_labels[0]).pixels[:18]).mean())
 
     assert sky_change("content_weight = 100.0") < sky_change("content_weight = 0.0")
+
+
+def test_the_settings_table_in_the_rules_documentation_is_the_schema():
+    text = (PROJECT / "docs" / "rules.md").read_text()
+    copy = text.split("<!-- settings:start -->\n")[1].split("\n<!-- settings:end -->")[0]
+    assert copy == config.settings_table(), "run: python -c 'from regionstyle.config import settings_table; " \
+                                            "print(settings_table())' and paste it into docs/rules.md"
