@@ -8,6 +8,7 @@ Two input conventions exist for the same architecture and are declared, never gu
 
 from __future__ import annotations
 
+import torch
 import torchvision
 from torch import nn
 
@@ -37,10 +38,30 @@ def build_mobilenet_v2(*, state_dict: dict | None, tf_same_padding: bool) -> nn.
     model = torchvision.models.mobilenet_v2(weights=None)
     if state_dict is not None:
         model.load_state_dict(state_dict, strict=True)
-    features = model.features
+    features = model.eval().features
+    fold_batch_norms(features)
     if tf_same_padding:
         _use_tf_same_padding(features)
     return features
+
+
+@torch.no_grad()
+def fold_batch_norms(features: nn.Sequential) -> None:
+    """Fold every (convolution, eval-mode BatchNorm) pair into the convolution, in place.
+
+    The network is frozen, so BatchNorm is a fixed per-channel affine map: folding it is exact (to float
+    rounding) and saves its forward and backward passes on every evaluation (about 5% of a run at 512 px).
+    The BatchNorm becomes an Identity, so module paths (and tap names) stay torchvision's.
+    """
+    for module in features.modules():
+        children = list(module.named_children())
+        for (_, conv), (name, norm) in zip(children, children[1:]):
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+                bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
+                conv.weight.mul_(scale.view(-1, 1, 1, 1))
+                conv.bias = nn.Parameter(norm.bias + (bias - norm.running_mean) * scale, requires_grad=False)
+                setattr(module, name, nn.Identity())
 
 
 def _use_tf_same_padding(features: nn.Sequential) -> None:

@@ -141,3 +141,21 @@ def test_shared_mobilenet_loads_with_its_declared_tf_convention(shared_data):
     symmetric = _reference_stem(state, image, tf_padding=False)[0]
     assert (stem - symmetric).abs().max() > 1e-2  # the two conventions really differ
     assert set(encoder(image)) == set(LAYER_PLANS["mobilenet_v2"].taps)
+
+
+def test_folding_batch_norms_keeps_mobilenet_features():
+    from regionstyle.encoder.mobilenet import build_mobilenet_v2
+
+    torch.manual_seed(0)
+    reference = torchvision.models.mobilenet_v2(weights=None)
+    for module in reference.modules():  # statistics far from the identity, so a wrong fold would show
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-1, 1)
+    folded = build_mobilenet_v2(state_dict=reference.state_dict(), tf_same_padding=False)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    image = torch.rand(1, 3, 64, 80)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(image), reference.eval().features(image), atol=1e-4, rtol=1e-4)
