@@ -47,7 +47,8 @@ def render(job: Any, photo: Any, rules_text: str, *, settings: RenderSettings, p
     ruleset = load_ruleset(rules_text)
     config = make_config(ruleset.defaults, **settings.config_options(preview=preview))
     stem = photo.path.stem
-    options = files.OutputOptions(layers=None if preview else folder / f"{stem}.styled.psd")
+    # The job's folder is the server's own: a --workdir kept from an earlier run may hold a job of this number.
+    options = files.OutputOptions(layers=None if preview else folder / f"{stem}.styled.psd", overwrite=True)
     with lock:  # the Session's models and caches are not shared across threads
         done = files.stylize_file(photo.loaded, ruleset, folder / f"{stem}.styled.png", config=config,
                                   labels=photo.labels, options=options, session=session, on_progress=job.progress)

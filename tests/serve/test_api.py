@@ -174,6 +174,15 @@ def test_rules_file_reproduces_the_render(client, tiny_encoder):
     assert np.abs(image.astype(int) - photo)[sky].mean() > 3  # the sky was restyled
 
 
+def test_a_workdir_kept_from_an_earlier_server_is_reused(tiny_encoder, tmp_path):
+    for _ in range(2):  # the second server numbers its jobs from 1 again, in the same folders
+        with make_client(tiny_encoder, tmp_path) as client:
+            open_scene(client)
+            job = client.post("/api/render", json={"choices": CHOICES}).json()
+            state = wait(client, job["id"])
+            assert state["status"] == "done", state
+
+
 def test_layers_download_composites_to_the_image(client):
     from psd_tools import PSDImage
     from psd_tools.composite import composite
