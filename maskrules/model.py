@@ -76,6 +76,8 @@ class SegmentationSpec:
 
     model: "auto", a registered segmenter name, or "file" when ``model_file`` is set.
     labels: a label-map PNG (absolute) to use instead of a model.
+    masks: a folder of region masks (absolute; one PNG per region, as ``--masks`` writes them) that
+        replaces the segmentation altogether.
     classes / classes_file: a vocabulary name, or a class-list file (absolute); ``vocabulary`` is the
         vocabulary either one names, already loaded (None when neither is given).
     min_area: regions smaller than this share of the image, in [0, 1), are dropped.
@@ -85,6 +87,7 @@ class SegmentationSpec:
     model: str = "auto"
     model_file: Path | None = None
     labels: Path | None = None
+    masks: Path | None = None
     classes: str | None = None
     classes_file: Path | None = None
     vocabulary: Vocabulary | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from maskrules.vocab import get_vocabulary, load_class_list
 
 MODEL_EXTENSIONS = frozenset({".tflite", ".onnx", ".pt", ".pth", ".ts", ".ckpt", ".safetensors", ".bin"})
 _CLASS_LIST_EXTENSIONS = frozenset({".txt", ".csv", ".names", ".labels"})
-_SEGMENTATION_KEYS = frozenset({"model", "labels", "classes", "min_area", "input_size", "input_layout",
+_SEGMENTATION_KEYS = frozenset({"model", "labels", "masks", "classes", "min_area", "input_size", "input_layout",
                                 "channel_order", "input_range", "mean", "std", "output"})
 _CHOICES = {"input_layout": ("NHWC", "NCHW"), "channel_order": ("RGB", "BGR"),
             "output": ("logits", "probs", "ids")}
@@ -39,6 +40,8 @@ def parse_segmentation(ctx: v.Context, raw: object) -> SegmentationSpec:
             fields["model"] = model
     if "labels" in table:
         fields["labels"] = v.file_path(ctx, at("labels"), table["labels"], what="label map")
+    if "masks" in table:
+        fields["masks"] = _folder(ctx, at("masks"), table["masks"])
     if "classes" in table:
         fields.update(_classes(ctx, table["classes"]))
     if "min_area" in table:
@@ -57,6 +60,23 @@ def parse_segmentation(ctx: v.Context, raw: object) -> SegmentationSpec:
             fields[key] = v.numbers(ctx, at(key), table[key], count=3, low=None if key == "mean" else 0.0,
                                     low_open=low_open)
     return SegmentationSpec(**fields)
+
+
+def _folder(ctx: v.Context, path: tuple[str, str], value: object) -> Path:
+    """A folder relative to the rules file, made absolute; it must exist."""
+    text = v.string(ctx, path, value)
+    folder = Path(os.path.abspath(ctx.base_dir / text)) if "\0" not in text else None
+    if folder is None or not _exists_as_folder(folder):
+        ctx.fail(path, f"folder of region masks not found: {folder or repr(text)} (paths are relative to the "
+                       "rules file; write one with --masks DIR)")
+    return folder
+
+
+def _exists_as_folder(folder: Path) -> bool:
+    try:
+        return folder.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _classes(ctx: v.Context, value: object) -> dict:

@@ -2,7 +2,8 @@
 
 The command line (``apply``), ``batch``, the web editor and the styles sheet all go through
 :func:`stylize_file`, so there is one place that decides what is written, in which format and bit depth,
-and whether it may be written at all (:func:`check_outputs`, before any model loads).
+and whether it may be written at all (:func:`check_outputs`, before any model loads); with it, on request,
+the files for photo editors: a layered PSD and the region masks as PNGs (:mod:`regionstyle.layers`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import maskrules
 from regionstyle import io
-from regionstyle.config import TransferConfig, make_config
+from regionstyle.config import TransferConfig, make_config, working_size
 from regionstyle.datatypes import LoadedImage, StylizeResult
 from regionstyle.io.encode import check_options
 from regionstyle.rules import load_ruleset
@@ -34,6 +35,10 @@ class OutputOptions:
     bit_depth: 8 or 16 (PNG/TIFF); None = 16 for a 16-bit input where the format can hold it, else 8.
     manifest: also write ``OUT.json`` (every setting, versions, what ran, regions, losses, seam, timings).
     overwrite: replace existing files (inputs are never replaced).
+    layers: also write a layered PSD there, for photo editors: the photo, then one masked layer per styled
+        region, compositing to the flat output (:mod:`regionstyle.layers`).
+    masks: also write every region's mask as an 8-bit PNG into this folder (edit them, then run again with
+        the folder as ``labels`` or ``[segmentation] masks``).
     """
 
     format: str | None = None
@@ -41,6 +46,8 @@ class OutputOptions:
     bit_depth: int | None = None
     manifest: bool = False
     overwrite: bool = False
+    layers: Path | None = None
+    masks: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,22 @@ def check_outputs(output: Path, options: OutputOptions, *, inputs: list[Path]) -
     """Everything :func:`stylize_file` will write may be written, in a format it can write; the format.
 
     Raises BadInput before any work: an unknown format or suffix, a bit depth or quality the format cannot
-    take, an output over an input, an existing file without ``overwrite``, a folder in the way.
+    take, an output over an input, an existing file without ``overwrite``, a folder in the way, a layered
+    file not named .psd, a mask folder that is an input or already holds masks.
     """
     fmt = io.output_format(output, options.format)
     check_options(fmt, bit_depth=options.bit_depth or 8, quality=options.quality)
     paths = [output] + ([manifest_path(output)] if options.manifest else [])
+    if options.layers is not None:
+        from regionstyle.layers import psd
+
+        psd.check_path(options.layers)
+        paths.append(Path(options.layers))
     io.check_writable(paths, protect=inputs, overwrite=options.overwrite)
+    if options.masks is not None:
+        from regionstyle.layers import maskfiles
+
+        maskfiles.check_folder(options.masks, protect=[*inputs, *paths], overwrite=options.overwrite)
     return fmt
 
 
@@ -97,9 +114,14 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
     inputs = [p for p in (source, ruleset.source, labels) if p is not None]
     fmt = check_outputs(output, options, inputs=inputs)
     photo = image if isinstance(image, LoadedImage) else io.read_image(source)
+    if options.layers is not None:
+        from regionstyle.layers import psd
+
+        psd.check_size(working_size(photo.size, config))
     result = pipeline.run(photo, ruleset, config, labels=labels, segmenter_weights=segmenter_weights,
                           session=session, on_progress=on_progress)
     written = write_result(output, result, photo, fmt=fmt, options=options, protect=inputs)
+    written.update(write_editor_files(result, config, options=options, protect=[*inputs, output]))
     report = {"input": str(source), "output": str(output), **result.report, "written": written}
     manifest = write_manifest(manifest_path(output), report) if options.manifest else None
     return FileResult(output, manifest, report, result)
@@ -115,6 +137,20 @@ def write_result(output: Path, result: StylizeResult, photo: LoadedImage, *, fmt
                "exif": photo.exif is not None, "icc_profile": photo.icc_profile is not None}
     if fmt in ("jpeg", "webp"):
         written["quality"] = options.quality
+    return written
+
+
+def write_editor_files(result: StylizeResult, config: TransferConfig, *, options: OutputOptions,
+                       protect: list[Path]) -> dict[str, Any]:
+    """The layered PSD and the mask PNGs, where asked for; what was written, for the report."""
+    from regionstyle.layers import result as layered
+
+    written: dict[str, Any] = {}
+    if options.layers is not None:
+        written["layers"] = str(layered.write_layers(options.layers, result, config, protect=protect))
+    if options.masks is not None:
+        files = layered.write_masks(options.masks, result, overwrite=options.overwrite, protect=protect)
+        written["masks"] = {"folder": str(options.masks), "files": [path.name for path in files]}
     return written
 
 

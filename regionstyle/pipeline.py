@@ -1,7 +1,8 @@
 """The only module that wires the stages together, for one decoded photo (no files: see files.py).
 
-photo -> segmentation -> rules resolution -> region masks -> style exemplars and targets -> one multi-style
-optimisation -> colour modes -> seam blending -> :class:`~regionstyle.datatypes.StylizeResult`.
+photo -> segmentation -> rules resolution -> region masks (or a folder of edited region masks instead) -> style
+exemplars and targets -> one multi-style optimisation -> colour modes -> seam blending ->
+:class:`~regionstyle.datatypes.StylizeResult`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from regionstyle.config import TransferConfig, working_size
 from regionstyle.datatypes import LoadedImage, RegionMasks, Segmentation, StylizeResult
 from regionstyle.optimize import ProgressCallback, StyledRegion
 from regionstyle.report import build_report, explain_report
+from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
 from regionstyle.session import Session, resolve_device, use_threads
 from regionstyle.style.exemplars import style_source
@@ -36,12 +38,9 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     device = resolve_device(config.device)
     threads = use_threads(config.threads)
     pixels, alpha = _working_pixels(photo, config)
-    segmentation, segmenter_note = segment_photo(pixels, ruleset, labels, device, session,
-                                                 segmenter_weights=segmenter_weights)
+    segmentation, segmenter_note, resolution, masks = _regions(pixels, ruleset, config, labels, device, session,
+                                                               segmenter_weights=segmenter_weights)
     timings = {"segment": time.perf_counter() - clock}
-    resolution = maskrules.resolve(ruleset, vocabulary_of(segmentation, ruleset))
-    masks = region_stage.build_region_masks(segmentation, resolution, min_area=ruleset.segmentation.min_area,
-                                            feather_px=config.feather)
     stylized, optimise_report = _stylize_regions(pixels, masks, resolution, config, device, session, on_progress)
     timings["optimise"] = time.perf_counter() - clock - timings["segment"]
     weight = blend.keep_weight(masks, feather_px=config.feather)
@@ -51,6 +50,25 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     report = build_report(config, segmentation, segmenter_note, masks, resolution, optimise_report,
                           seam=blend.seam_score(final, pixels, labels_map), timings=timings, threads=threads)
     return StylizeResult(final, alpha, pixels, masks, segmentation, report)
+
+
+def _regions(pixels: np.ndarray, ruleset: maskrules.RuleSet, config: TransferConfig, labels: str | Path | None,
+             device: torch.device, session: Session, *, segmenter_weights: str | Path | None
+             ) -> tuple[Segmentation, str, maskrules.Resolution, RegionMasks]:
+    """Region masks from a folder of edited masks (``labels`` naming a folder, ``[segmentation] masks``),
+    else by segmenting; with the segmentation, a note saying which, and the rules' resolution."""
+    folder = mask_folder.chosen_folder(labels, ruleset.segmentation)
+    if folder is not None:
+        spec = ruleset.segmentation
+        resolution = maskrules.resolve(ruleset, spec.vocabulary or maskrules.get_vocabulary(spec.classes or "ade20k"))
+        segmentation, masks = mask_folder.regions_from_folder(folder, resolution, size=pixels.shape[:2],
+                                                              feather_px=config.feather)
+        return segmentation, f"region masks {folder}", resolution, masks
+    segmentation, note = segment_photo(pixels, ruleset, labels, device, session, segmenter_weights=segmenter_weights)
+    resolution = maskrules.resolve(ruleset, vocabulary_of(segmentation, ruleset))
+    masks = region_stage.build_region_masks(segmentation, resolution, min_area=ruleset.segmentation.min_area,
+                                            feather_px=config.feather)
+    return segmentation, note, resolution, masks
 
 
 def _working_pixels(photo: LoadedImage, config: TransferConfig) -> tuple[np.ndarray, np.ndarray | None]:

@@ -61,6 +61,32 @@ def test_outputs_are_refused_before_any_model_loads(scene, output, options, word
     assert not (scene / "manifest_is_a_dir.png").exists()
 
 
+@pytest.mark.parametrize(("layers", "masks", "overwrite", "words"), [
+    ("out.tif", None, False, "expected a .psd file name"),
+    ("labels.png/out.psd", None, True, "is a file, not a folder"),
+    ("photo.psd", None, False, "exists; pass --overwrite"),
+    ("sub.psd", None, False, "is a folder"),
+    (None, "photo.psd", True, "is a file; give a folder"),
+    (None, "masks", False, "already holds regions.json and 1 more; pass --overwrite"),
+    (None, "labels.png/masks", True, "is a file, not a folder"),
+    (None, ".", True, "refusing to overwrite the input"),  # the --labels folder the masks are read from
+])
+def test_layers_and_masks_are_refused_before_any_model_loads(scene, layers, masks, overwrite, words):
+    (scene / "photo.psd").write_bytes(b"an edited PSD")
+    (scene / "sub.psd").mkdir()
+    (scene / "masks").mkdir()
+    (scene / "masks" / "regions.json").write_text("{}")
+    (scene / "masks" / "sky.png").write_bytes(b"a painted mask")
+    options = files.OutputOptions(overwrite=overwrite, layers=layers and scene / layers,
+                                  masks=masks and scene / masks)
+    labels = scene if masks == "." else scene / "labels.png"
+    with pytest.raises(BadInput, match=words):
+        files.stylize_file(scene / "photo.png", scene / "rules.toml", scene / "out.png", options=options,
+                           labels=labels, session=NoModels())
+    assert (scene / "photo.psd").read_bytes() == b"an edited PSD"
+    assert (scene / "masks" / "sky.png").read_bytes() == b"a painted mask"
+
+
 def test_writes_the_image_and_the_manifest_with_what_ran(scene, tiny_encoder):
     done = files.stylize_file(scene / "photo.png", scene / "rules.toml", scene / "out.png",
                               options=files.OutputOptions(manifest=True), session=Session(custom_encoder=tiny_encoder))

@@ -1,4 +1,5 @@
-"""The package as users install it: a built wheel carries the bundled models, their licences and the sample."""
+"""The package as users install it: a built wheel carries the bundled models, their licences, the sample and
+the page of `regionstyle serve`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ EXPECTED = [
     "regionstyle/weights/bundled/mobilenet_v2_imagenet/LICENSE",
     "regionstyle/weights/bundled/mobilenet_v2_imagenet/PROVENANCE.md",
     "regionstyle/data/sample_photo.jpg",
+    "regionstyle/serve/static/index.html",
+    "regionstyle/serve/static/app.js",
+    "regionstyle/serve/static/app.css",
     "maskrules/__init__.py",
 ]
 

@@ -38,6 +38,7 @@ class BatchOptions:
     quality: 1-100 for JPEG and WebP. bit_depth: 8 or 16 (PNG/TIFF); None = the input's depth where the
         format can hold it, else 8.
     overwrite: redo every image even when up to date, and replace outputs this batch did not write.
+    layers: also write a layered PSD beside every output (``photo.png`` -> ``photo.psd``).
     """
 
     output_folder: Path
@@ -50,6 +51,7 @@ class BatchOptions:
     bit_depth: int | None = None
     allow_same_folder: bool = False
     overwrite: bool = False
+    layers: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ def plan_batch(found: Sequence[Found], rules: Path, options: BatchOptions) -> li
     referenced = {p.resolve() for rules_file in {i.rules for i in items} for p in _referenced(rules_file)}
     items = [i for i, f in zip(items, found) if f.explicit or i.source.resolve() not in referenced]
     refuse_clashes(items, allow_same_folder=options.allow_same_folder)
+    if options.layers:
+        from regionstyle.batch.layers import refuse_layer_clashes
+
+        refuse_layer_clashes(items)
     return items
 
 

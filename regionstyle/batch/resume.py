@@ -2,7 +2,7 @@
 
 A fingerprint is the SHA-256 of a canonical JSON of everything the output depends on: the input file's
 bytes, the rules file's text (the per-image one where it applies), the files the rules refer to (label
-maps, style images, model files), a --labels file, the resolved settings, the encoder that will actually run,
+maps, mask folders, style images, model files), a --labels file or folder, the resolved settings, the encoder that will actually run,
 the output options and the regionstyle version. Contents are hashed, not paths, so a moved folder resumes.
 The device is left out on purpose: moving a half-done batch from CPU to GPU should not redo finished work.
 
@@ -58,6 +58,7 @@ def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
     """Files a rules file refers to: label map, model file, class list, style images (blends flattened)."""
     spec = ruleset.segmentation
     files = [p for p in (spec.labels, spec.model_file, spec.classes_file) if p is not None]
+    files += folder_files(spec.masks)  # region masks an editor may have changed
     refs = [rule.style for rule in ruleset.rules if rule.style is not None] + list(ruleset.styles.values())
     while refs:
         ref = refs.pop()
@@ -65,6 +66,13 @@ def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
         if ref.image is not None:
             files.append(Path(ref.image))
     return sorted(set(files))
+
+
+def folder_files(folder: Path | str | None) -> list[Path]:
+    """The files of a region-mask folder (``--labels DIR``, ``[segmentation] masks``); [] for None or a file."""
+    if folder is None or not Path(folder).is_dir():
+        return []
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in (".png", ".json"))
 
 
 def fingerprint_parts(source: Path, rules: Path, ruleset: maskrules.RuleSet, config: TransferConfig, *,
@@ -76,7 +84,7 @@ def fingerprint_parts(source: Path, rules: Path, ruleset: maskrules.RuleSet, con
     settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("device", "threads")}
     if config.init not in ("content", "noise"):
         settings["init"] = hashes(Path(config.init))  # a start image: its content, not its path
-    files = referenced_files(ruleset) + ([Path(labels)] if labels is not None else [])
+    files = referenced_files(ruleset) + ([Path(labels)] if labels is not None else []) + folder_files(labels)
     return {
         "regionstyle": __version__,
         "input_sha256": hashes(source),

@@ -2,8 +2,9 @@
 
 Per image: parse its rules (once per file), resolve the settings, fingerprint; skip it when its output is
 up to date; else decode it, mark the output as started, stylise, write the image atomically (EXIF, ICC,
-alpha, bit depth and format carried through), then write the complete manifest. One bad image (corrupt,
-unreadable, too large, a broken per-image rules file, a segmenter failure) is reported and the batch goes on.
+alpha, bit depth and format carried through; with ``layers``, a PSD beside it), then write the complete
+manifest. One bad image (corrupt, unreadable, too large, a broken per-image rules file, a segmenter
+failure) is reported and the batch goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import maskrules
+from regionstyle.batch import layers as batch_layers
 from regionstyle.batch import resume
 from regionstyle.batch.plan import BatchItem, BatchOptions, load_rules
 from regionstyle.errors import RegionStyleError
@@ -135,18 +137,24 @@ class _Work:
 
         ruleset, config, parts = self._plan(item)
         fingerprint = resume.digest(parts)
-        if resume.output_state(item.output, fingerprint, overwrite=self.options.overwrite) == resume.UP_TO_DATE:
+        if (resume.output_state(item.output, fingerprint, overwrite=self.options.overwrite) == resume.UP_TO_DATE
+                and (not self.options.layers or batch_layers.layers_up_to_date(item))):
             return "skipped", resume.UP_TO_DATE, None
+        if self.options.layers:
+            batch_layers.check_layers_writable(item, overwrite=self.options.overwrite)
         photo = io.read_image(item.source)  # a bad image fails here, before any marker is written
         self.in_flight = (index, item, fingerprint, time.perf_counter())
         resume.start(item.output, fingerprint)
         # output_state has decided that replacing the file there is right (ours, or --overwrite).
         options = files.OutputOptions(format=item.format, quality=self.options.quality,
-                                      bit_depth=self.options.bit_depth, overwrite=True)
+                                      bit_depth=self.options.bit_depth, overwrite=True,
+                                      layers=batch_layers.layers_path(item) if self.options.layers else None)
         done = files.stylize_file(photo, ruleset, item.output, config=config, labels=self.options.labels,
                                   segmenter_weights=self.options.segmenter_weights, options=options,
                                   session=self.session, on_progress=on_progress)
         manifest = resume.complete_manifest(item.source, item.output, item.rules, parts, fingerprint, done.report)
+        if self.options.layers:
+            manifest.update(batch_layers.manifest_entry(item))
         files.write_manifest(item.manifest, manifest)  # last: "complete"
         return "done", f"wrote {item.output}", manifest
 

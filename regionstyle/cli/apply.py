@@ -13,8 +13,9 @@ from regionstyle.cli.progress import DownloadBar, ProgressBar, show_progress
 
 # Options about inputs and outputs that apply and batch share.
 IO_OPTIONS = [
-    click.option("--labels", type=click.Path(exists=True, dir_okay=False),
-                 help="A label-map PNG to use instead of running a segmenter."),
+    click.option("--labels", type=click.Path(exists=True),
+                 help="A label-map PNG to use instead of running a segmenter, or a folder of region masks "
+                      "(as --masks writes them)."),
     click.option("--segmenter-weights", type=click.Path(exists=True),
                  help="A local checkpoint (file or folder) for the segmenter the rules choose."),
     click.option("--manifest", is_flag=True, help="Also write OUT.json with every setting, version, timing and measure."),
@@ -22,8 +23,26 @@ IO_OPTIONS = [
 ]
 
 
+# Files for photo editors (apply; batch has its own --layers flag).
+EDITOR_OPTIONS = [
+    click.option("--layers", "layers", type=OUTPUT,
+                 help="Also write a layered PSD for photo editors: the photo at the bottom, one layer per styled "
+                      "region (named 'region \u2014 style') with its soft mask as layer mask; it composites to the "
+                      "flat output."),
+    click.option("--masks", "masks", type=click.Path(file_okay=False, path_type=Path),
+                 help="Also write every region's mask as an 8-bit PNG into DIR; edit them and re-run with "
+                      "--labels DIR or [segmentation] masks = \"DIR\"."),
+]
+
+
 def io_options(command: Callable) -> Callable:
     for option in reversed(IO_OPTIONS):
+        command = option(command)
+    return command
+
+
+def editor_options(command: Callable) -> Callable:
+    for option in reversed(EDITOR_OPTIONS):
         command = option(command)
     return command
 
@@ -46,10 +65,12 @@ def new_session(g: Globals) -> Any:
 @click.option("-o", "--output", type=OUTPUT, help="Output image [default: IMAGE.styled.png beside IMAGE].")
 @transfer_options
 @io_options
+@editor_options
 @global_options
 @click.pass_obj
 def apply(g: Globals, image: Path, rules: Path, output: Path | None, labels: str | None,
-          segmenter_weights: str | None, manifest: bool, overwrite: bool, **transfer: Any) -> None:
+          segmenter_weights: str | None, manifest: bool, overwrite: bool, layers: Path | None, masks: Path | None,
+          **transfer: Any) -> None:
     """Stylise IMAGE region by region as the RULES file says."""
     with reported_errors(g):
         from regionstyle import files
@@ -59,7 +80,8 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, labels: str
         try:
             done = files.stylize_file(image, rules, output, settings=given_settings(g, transfer), labels=labels,
                                       segmenter_weights=segmenter_weights, session=new_session(g),
-                                      options=files.OutputOptions(manifest=manifest, overwrite=overwrite),
+                                      options=files.OutputOptions(manifest=manifest, overwrite=overwrite,
+                                                                  layers=layers, masks=masks),
                                       on_progress=bar)
         finally:
             bar.close()
@@ -72,4 +94,9 @@ def summary_line(report: dict[str, Any]) -> str:
     lines = [f"wrote {report['output']}  [{report['timings']['total']:.1f} s, encoder {report['encoder']['name']}"
              f", seam {seam if seam is not None else 'n/a'}]",
              "  styled: " + (", ".join(styled) or "nothing")]
+    written = report.get("written", {})
+    if written.get("layers"):
+        lines.append(f"  layers: {written['layers']}")
+    if written.get("masks"):
+        lines.append(f"  masks: {len(written['masks']['files'])} PNGs in {written['masks']['folder']}")
     return "\n".join(lines)

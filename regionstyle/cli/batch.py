@@ -31,14 +31,16 @@ from regionstyle.cli.group import IMAGE, CliError, Globals, main, reported_error
               help="Bits per channel, 16 for PNG/TIFF [default: the input's where the format can hold it].")
 @click.option("--recursive", "-r", is_flag=True, help="Look for images in subfolders of folder inputs too.")
 @click.option("--allow-same-folder", is_flag=True, help="Let the output folder be an input folder.")
+@click.option("--layers", is_flag=True, help="Also write a layered PSD beside every output (photo.psd): the photo, "
+                                             "then one masked layer per styled region.")
 @transfer_options
 @io_options
 @global_options
 @click.pass_obj
 def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: Path, name: str,
                   image_format: str | None, quality: int, bit_depth: str | None, recursive: bool,
-                  allow_same_folder: bool, labels: str | None, segmenter_weights: str | None, manifest: bool,
-                  overwrite: bool, **transfer: Any) -> None:
+                  allow_same_folder: bool, layers: bool, labels: str | None, segmenter_weights: str | None,
+                  manifest: bool, overwrite: bool, **transfer: Any) -> None:
     """Stylise every image of INPUTS (files, folders, patterns) with RULES, into OUTPUT_DIR.
 
     A rules file beside an image (photo.toml for photo.jpg) replaces RULES for that image. Every output
@@ -53,7 +55,7 @@ def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: 
             output_folder=output_dir, settings=given_settings(g, transfer), name=name, format=image_format,
             labels=Path(labels) if labels else None, quality=quality, allow_same_folder=allow_same_folder,
             segmenter_weights=Path(segmenter_weights) if segmenter_weights else None, overwrite=overwrite,
-            bit_depth=int(bit_depth) if bit_depth else None)
+            bit_depth=int(bit_depth) if bit_depth else None, layers=layers)
         items = batch.plan_batch(batch.find_inputs(inputs, recursive=recursive), rules, options)
         view = BatchView(g, total=len(items))
         try:

@@ -66,6 +66,15 @@ def transfer_options(command: Callable) -> Callable:
     return command
 
 
+def setting_options(*names: str) -> Callable[[Callable], Callable]:
+    """The schema's options for the settings ``names`` only (``serve`` takes a few of them)."""
+    def add(command: Callable) -> Callable:
+        for name in reversed(names):
+            command = _setting_option(config.BY_NAME[name])(command)
+        return command
+    return add
+
+
 def global_options(command: Callable) -> Callable:
     """--device, --seed, --quiet, --json and --debug after the command name too; merged into ``ctx.obj``."""
     @functools.wraps(command)

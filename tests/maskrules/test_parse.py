@@ -330,7 +330,7 @@ def test_custom_class_list_makes_its_names_usable(folder: Path):
      "expected one of 'logits', 'probs', 'ids', got 'argmax'"),
     ('[segmentation]\nmodell = "x"\n', "segmentation.modell",
      "unknown key 'modell'; did you mean 'model'? (valid: channel_order, classes, input_layout, input_range, "
-     "input_size, labels, mean, min_area, model, output, std)"),
+     "input_size, labels, masks, mean, min_area, model, output, std)"),
 ])
 def test_segmentation_errors(text: str, key_path: str, message: str):
     err = _error(text)
