@@ -1,0 +1,153 @@
+"""Speed and memory targets of issue 13, each measured in its own process, with the machine's load beside it.
+
+    python benchmarks/bench_speed.py targets      # VGG19 pass; 512 / 1024 px MobileNetV2; 1024 px VGG19-shaped
+    python benchmarks/bench_speed.py preview      # --preview of a 12 MP photo (wall time of the command)
+    python benchmarks/bench_speed.py sheet        # regionstyle styles sheet (8 styles)
+    python benchmarks/bench_speed.py fair         # one run alone, then two started together
+    python benchmarks/bench_speed.py print        # 2048 and 4096 px: time and peak memory
+    python benchmarks/bench_speed.py all
+
+The photo is Tübingen (1024x768) with its label map: sky, building and water styled (built-in watercolor,
+mosaic and oil), trees kept. Every job runs the real command line in a fresh process (so model loading,
+segmentation and writing count, as a user sees them) under ``/usr/bin/time``-like accounting: wall seconds
+and the peak resident memory of the process. Run it with nothing else on the machine; it prints the load
+average before and after each job, and a job whose load was high is marked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+PHOTO = DATA / "photos" / "tubingen_neckarfront.jpg"
+RULES = """[segmentation]
+labels = "{labels}"
+classes = "ade20k"
+[map]
+sky = "watercolor"
+building = "mosaic"
+water = "oil"
+tree = "keep"
+"""
+CLI = [sys.executable, "-c", "from regionstyle.cli import main; main()"]
+REFERENCE = """
+import time, torch
+from regionstyle.encoder import build_encoder
+torch.set_num_threads({threads})
+net = build_encoder("random", taps=["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
+x = torch.rand(1, 3, 768, 1024, requires_grad=True)
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    loss = sum(f.pow(2).mean() for f in net(x.contiguous(memory_format=torch.channels_last)).values())
+    loss.backward()
+    times.append(time.perf_counter() - start)
+print(min(times))
+"""
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def run(command: list[str], *, label: str, env: dict | None = None) -> dict:
+    """Run a command to the end; its wall seconds, the peak RSS of the process, and the load around it."""
+    before = load()
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory, not the maximum of all children
+    seconds = time.perf_counter() - start
+    out, err = process.stdout.read(), process.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{label} failed ({status}): {err[-2000:]}")
+    result = {"label": label, "seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+              "load_before": round(before, 2), "load_after": round(load(), 2), "stdout": out.strip()}
+    busy = " (BUSY MACHINE)" if before > 0.8 else ""
+    print(f"{label:<44} {seconds:8.1f} s   peak RSS {result['peak_rss_mb']:6d} MB   load {before:.2f} -> "
+          f"{result['load_after']:.2f}{busy}", flush=True)
+    return result
+
+
+def apply_command(work: Path, *, size: int | None = None, extra: list[str] = (), photo: Path = PHOTO,
+                  name: str = "out.png") -> list[str]:
+    rules = work / "rules.toml"
+    rules.write_text(RULES.format(labels=DATA / "labels" / "tubingen_neckarfront.png"))
+    command = [*CLI, "apply", str(photo), str(rules), "-o", str(work / name),
+               "--overwrite", "--quiet"]
+    return command + (["--size", str(size)] if size else []) + list(extra)
+
+
+def targets(work: Path) -> None:
+    reference = float(run([sys.executable, "-c", REFERENCE.format(threads=len(os.sched_getaffinity(0)))],
+                          label="VGG19 forward+backward at 1024x768")["stdout"].splitlines()[-1])
+    print(f"{'':<44} one pass: {reference:.2f} s")
+    rows = [("512 px, bundled MobileNetV2", 512, [], 1.5), ("1024 px, bundled MobileNetV2", 1024, [], 6),
+            ("1024 px, VGG19-shaped (random VGG19)", 1024, ["--encoder", "random"], 20)]
+    for label, size, extra, budget in rows:
+        seconds = run(apply_command(work, size=size, extra=extra), label=label)["seconds"]
+        print(f"{'':<44} {seconds / reference:.1f} VGG19 passes (target <= {budget})")
+
+
+def preview(work: Path) -> None:
+    import cv2
+
+    big = work / "twelve_mp.jpg"
+    image = cv2.imread(str(PHOTO))
+    cv2.imwrite(str(big), cv2.resize(image, (4000, 3000), interpolation=cv2.INTER_CUBIC),
+                [cv2.IMWRITE_JPEG_QUALITY, 92])
+    rules = work / "plain.toml"
+    rules.write_text('[map]\nsky = "watercolor"\nbuilding = "mosaic"\nwater = "oil"\n')
+    run([*CLI, "apply", str(big), str(rules), "-o", str(work / "preview.png"),
+         "--preview", "--overwrite", "--quiet"], label="--preview of a 12 MP photo (target < 5 s)")
+
+
+def sheet(work: Path) -> None:
+    run([*CLI, "styles", "sheet", "-o", str(work / "sheet.png"), "--overwrite",
+         "--quiet"], label="styles sheet, 8 styles (target < 60 s)")
+
+
+def fair(work: Path) -> None:
+    alone = run(apply_command(work, size=512), label="512 px alone")["seconds"]
+    before = load()
+    start = time.perf_counter()
+    processes = [subprocess.Popen(apply_command(work, size=512, name=f"twin{i}.png"), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for i in range(2)]
+    finished = []
+    for process in processes:
+        process.wait()
+        finished.append(time.perf_counter() - start)
+    print(f"{'two 512 px runs started together':<44} {max(finished):8.1f} s   each {finished[0]:.1f} / "
+          f"{finished[1]:.1f} s = {max(finished) / alone:.2f}x alone (target <= 2.5)   load {before:.2f} -> {load():.2f}")
+
+
+def print_sizes(work: Path) -> None:
+    for size in (2048, 4096):
+        run(apply_command(work, size=size), label=f"{size} px, bundled MobileNetV2 (memory <= 4 GB)")
+
+
+JOBS = {"targets": targets, "preview": preview, "sheet": sheet, "fair": fair, "print": print_sizes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("jobs", nargs="+", choices=[*JOBS, "all"])
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"needs {DATA}")
+    print(f"cores {len(os.sched_getaffinity(0))}, load {load():.2f}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for job in (list(JOBS) if "all" in args.jobs else args.jobs):
+            JOBS[job](Path(folder))
+
+
+if __name__ == "__main__":
+    main()
