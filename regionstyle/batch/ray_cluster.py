@@ -191,7 +191,7 @@ class _Driver:
         if landed is not None:
             self._count(landed)
         elif entry.tries >= self.max_attempts:
-            resume.abandon(entry.item.output)
+            _clear(entry.item)
             self._count(BatchEvent("failed", entry.index, self.total, entry.item,
                                    f"its worker was lost on each of {entry.tries} tries (last: {why}); it may "
                                    "need more memory than a worker has"))
@@ -224,7 +224,7 @@ class _Driver:
                 if landed is not None:
                     self._count(landed)
                 else:
-                    resume.abandon(entry.item.output)
+                    _clear(entry.item)
         # a worker still unaccounted for may yet write: its "started" marker stays, and a re-run redoes it
         raise BatchInterrupted(self._summary(interrupted=True)) from None
 
@@ -234,3 +234,9 @@ class _Driver:
 
     def _summary(self, *, interrupted: bool = False) -> BatchSummary:
         return BatchSummary(**self.counts, seconds=time.perf_counter() - self.clock, interrupted=interrupted)
+
+
+def _clear(item: BatchItem) -> None:
+    """What a worker known to be dead left of an unfinished image: its marker and its temporaries."""
+    resume.abandon(item.output)
+    resume.remove_leftovers(item.output)
