@@ -71,7 +71,7 @@ class _Pool:
                  max_restarts: int) -> None:
         self.ray, self.specs, self.budget = ray, specs, max_restarts
         self.remote = ray.remote(BatchWorker)
-        self.args = (options, make_session, DriverHome.here())
+        self.options, self.make_session, self.home = options, make_session, DriverHome.here()
         self.actors = {slot: self._spawn(slot) for slot in range(len(specs))}
         self.restarts = dict.fromkeys(self.actors, 0)
 
@@ -79,11 +79,12 @@ class _Pool:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         spec = self.specs[slot]
-        # soft: a replacement may start on another node when this one is gone or full
+        # soft: a replacement may start on another node when this one is gone or full. Ray itself neither
+        # restarts workers nor retries their images: the driver does both, so it can send the image elsewhere.
         where = NodeAffinitySchedulingStrategy(spec.node, soft=True)
-        return self.remote.options(num_cpus=spec.num_cpus, num_gpus=spec.num_gpus, max_restarts=0,
-                                   max_task_retries=0, scheduling_strategy=where).remote(*self.args[:2], spec,
-                                                                                         self.args[2])
+        worker = self.remote.options(num_cpus=spec.num_cpus, num_gpus=spec.num_gpus, max_restarts=0,
+                                     max_task_retries=0, scheduling_strategy=where)
+        return worker.remote(self.options, self.make_session, spec, self.home)
 
     def name(self, slot: int) -> str:
         return f"worker {slot + 1} of {len(self.specs)} on {self.specs[slot].host}"

@@ -50,12 +50,26 @@ def connect(ray: Any, address: str) -> bool:
     if ray.is_initialized():
         return False
     target = (os.environ.get("RAY_ADDRESS") or "local") if address == "auto" else address
+    check_reachable(target)
     extra = {"include_dashboard": False} if target == "local" else {}
     try:
         ray.init(address=target, logging_level=logging.WARNING, **extra)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise RegionStyleError(f"cannot join the Ray cluster at {target}: {exc}") from None
     return True
+
+
+def check_reachable(address: str, *, timeout: float = 10.0) -> None:
+    """RegionStyleError unless a ``host:port`` (or ``ray://host:port``) address accepts a connection: given
+    a wrong address, Ray's own connection attempt retries for minutes."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not port.isdigit():
+        return  # "local", or a form only Ray knows: left to ray.init
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RegionStyleError(f"cannot join the Ray cluster at {address}: {exc.strerror or exc}; is it running "
+                               "(ray start --head on its head node), and is this its head's host:port?") from None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,29 @@ def test_an_image_whose_worker_died_goes_to_another_slot_while_there_is_one():
     assert next_entry(pending, 0, {0}) is first  # no other slot is left: the new worker in slot 0 takes it
 
 
+def test_an_address_nobody_listens_on_is_refused_at_once():
+    import socket
+
+    from regionstyle.batch.ray_workers import connect
+    from regionstyle.errors import RegionStyleError
+
+    class Unconnected:  # as the ray module looks before ray.init; init must not be reached
+        def is_initialized(self) -> bool:
+            return False
+
+        def init(self, **_) -> None:
+            raise AssertionError("ray.init was called with an address nobody listens on")
+
+    with socket.socket() as probe:  # a port that was just free, so nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = time.monotonic()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(RegionStyleError, match=f"cannot join the Ray cluster at {address}: .*refused"):
+            connect(Unconnected(), address)
+    assert time.monotonic() - clock < 5
+
+
 def test_without_ray_the_plain_batch_runs_and_the_cluster_names_the_extra(tmp_path, monkeypatch):
     photos, rules = workspace(tmp_path, 1)
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError, even if imported before
