@@ -53,7 +53,7 @@ def run_on_ray(items: Sequence[BatchItem], options: BatchOptions, *, cluster: Cl
     connected = connect(ray, cluster.address)
     try:
         specs = place_workers(ray.nodes(), workers_per_node=cluster.workers_per_node,
-                              device=options.settings.get("device"))
+                              device=options.settings.get("device"))[: max(1, len(items))]  # none idle from the start
         pool = _Pool(ray, specs, options, make_session or Session, cluster.max_attempts)
         try:
             return _Driver(ray, pool, items, on_event or (lambda event: None), cluster.max_attempts, clock).run()
