@@ -232,7 +232,7 @@ def test_a_killed_driver_leaves_whole_files_and_a_rerun_does_only_the_rest(tmp_p
                    "--iterations", "10", "--threads", "1", "--ray", ray_address, "--workers", "2")
     driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_complete_manifest(out, driver, timeout=180)
-    assert len(our_workers()) == 2
+    assert our_workers()  # the wait below has something to wait for
     driver.send_signal(signal.SIGKILL)
     driver.communicate()
     wait_until(lambda: not our_workers(), 60, "the killed driver's workers did not stop")  # Ray ends its job
