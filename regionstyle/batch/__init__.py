@@ -10,6 +10,9 @@ Crash safety: an output's manifest (``OUT.json``) is first replaced by a ``"star
 image is written atomically, then the manifest with status ``"complete"``, the fingerprint and the image's
 hash. A complete manifest thus implies a complete, matching image, and a run killed at any moment (SIGKILL
 included) loses only the image in flight.
+
+``ray_cluster.run_on_ray`` does the same per-image work on the workers of a Ray cluster (the ``ray`` extra;
+never imported by this package).
 """
 
 from regionstyle.batch.inputs import Found, find_inputs

@@ -138,12 +138,17 @@ def output_state(output: Path, fingerprint: str, *, overwrite: bool) -> str:
 
 def start(output: Path, fingerprint: str) -> None:
     """Mark ``output`` as in progress, after removing temporaries that a killed run left for it."""
+    remove_leftovers(output)
+    marker = {"status": "started", "fingerprint": fingerprint, "output": str(output)}
+    atomic_write(manifest_path(output), lambda handle: handle.write(json.dumps(marker).encode("utf-8")))
+
+
+def remove_leftovers(output: Path) -> None:
+    """Remove the temporaries of ``output`` and its manifest that a killed writer left (``.NAME.*.part``)."""
     for name in (output.name, manifest_path(output).name):
         for leftover in output.parent.glob(f".{glob.escape(name)}.*.part"):  # atomic_write's temporaries
             with contextlib.suppress(OSError):
                 leftover.unlink()
-    marker = {"status": "started", "fingerprint": fingerprint, "output": str(output)}
-    atomic_write(manifest_path(output), lambda handle: handle.write(json.dumps(marker).encode("utf-8")))
 
 
 def abandon(output: Path) -> None:

@@ -74,7 +74,7 @@ def run_batch(items: Sequence[BatchItem], options: BatchOptions, *, session: Any
     """
     from regionstyle.session import Session
 
-    work = _Work(options, session if session is not None else Session())
+    work = ImageWork(options, session if session is not None else Session())
     counts = {"done": 0, "skipped": 0, "failed": 0}
     clock = time.perf_counter()
     notify = on_event or (lambda event: None)
@@ -96,7 +96,7 @@ def run_batch(items: Sequence[BatchItem], options: BatchOptions, *, session: Any
 
 
 @dataclass
-class _Work:
+class ImageWork:
     """What the images of one run share: the options, the Session, file hashes and parsed rules files."""
 
     options: BatchOptions

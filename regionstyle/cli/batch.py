@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from regionstyle.cli.apply import given_settings, io_options, new_session
+from regionstyle.cli.cluster import cluster_options, cluster_runner
 from regionstyle.cli.options import global_options, transfer_options
 from regionstyle.cli.progress import ProgressBar, show_progress
 from regionstyle.cli.group import IMAGE, CliError, Globals, main, reported_errors
@@ -35,12 +36,14 @@ from regionstyle.cli.group import IMAGE, CliError, Globals, main, reported_error
                                              "then one masked layer per styled region.")
 @transfer_options
 @io_options
+@cluster_options
 @global_options
 @click.pass_obj
 def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: Path, name: str,
                   image_format: str | None, quality: int, bit_depth: str | None, recursive: bool,
                   allow_same_folder: bool, layers: bool, labels: str | None, segmenter_weights: str | None,
-                  manifest: bool, overwrite: bool, **transfer: Any) -> None:
+                  manifest: bool, overwrite: bool, cluster: str | None, ray_address: str | None,
+                  workers: int | None, **transfer: Any) -> None:
     """Stylise every image of INPUTS (files, folders, patterns) with RULES, into OUTPUT_DIR.
 
     A rules file beside an image (photo.toml for photo.jpg) replaces RULES for that image. Every output
@@ -51,6 +54,7 @@ def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: 
     with reported_errors(g):
         from regionstyle import batch
 
+        on_cluster = cluster_runner(cluster, ray_address, workers)  # None: this machine (Ray never imported)
         options = batch.BatchOptions(
             output_folder=output_dir, settings=given_settings(g, transfer), name=name, format=image_format,
             labels=Path(labels) if labels else None, quality=quality, allow_same_folder=allow_same_folder,
@@ -59,8 +63,11 @@ def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: 
         items = batch.plan_batch(batch.find_inputs(inputs, recursive=recursive), rules, options)
         view = BatchView(g, total=len(items))
         try:
-            summary = batch.run_batch(items, options, session=new_session(g), on_event=view.event,
-                                      on_progress=view.progress)
+            if on_cluster is None:
+                summary = batch.run_batch(items, options, session=new_session(g), on_event=view.event,
+                                          on_progress=view.progress)
+            else:
+                summary = on_cluster(items, options, view)
         except batch.BatchInterrupted as stop:
             view.finish(stop.summary)
             raise CliError(f"interrupted: {stop.summary.done} done before Ctrl-C; re-run the same command to "
