@@ -71,11 +71,14 @@ def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
 
 def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion], *,
              encoder: FeatureEncoder, plan: LayerPlan, config: TransferConfig, init: torch.Tensor | None = None,
-             on_progress: ProgressCallback | None = None, target_cache: TargetCache | None = None
-             ) -> torch.Tensor:
+             on_progress: ProgressCallback | None = None, target_cache: TargetCache | None = None,
+             anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Stylise ``content`` (3, H, W) in [0, 1] given region ``masks`` (R, H, W); returns (3, H, W) in [0, 1].
 
     ``init`` (3, H, W), if given, is the starting image at full size (e.g. colour-transferred content).
+    ``anchor``: (image (3, H, W), weight (H, W) in [0, 1]) laid back over the upsampled result at the start
+    of every finer scale: renderings of built-in styles whose grout lines and hatching a coarse scale
+    cannot hold, so each scale starts from them sharp rather than from their blurred upsampling.
     """
     device = content.device
     steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=config.iterations,
@@ -88,12 +91,21 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
     clock = _Clock(steps)
     for scale, (size, iterations) in enumerate(steps):
         image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+        if anchor is not None and scale > 0:
+            image = _lay_in(image, anchor, size)
         fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
         problem = build_problem(content, masks, regions, size=size, encoder=encoder,
                                 plan=plan.fine if fine else plan, config=config, target_cache=target_cache)
         report = clock.reporter(scale, size, on_progress)
         image = run_scale(image, problem, encoder, config=config, iterations=iterations, report=report)
     return image[0].clamp(0, 1)
+
+
+def _lay_in(image: torch.Tensor, anchor: tuple[torch.Tensor, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+    """(1, 3, h, w) ``image`` with the anchor's image laid over it where (and as much as) its weight says."""
+    pinned, weight = (F.interpolate(part[None] if part.dim() == 3 else part[None, None], size=size,
+                                    mode="bilinear", antialias=True) for part in anchor)
+    return image * (1 - weight) + pinned.to(image) * weight.to(image)
 
 
 @torch.no_grad()

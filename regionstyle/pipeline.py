@@ -24,6 +24,7 @@ from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
 from regionstyle.session import Session, resolve_device, use_threads
+from regionstyle.style import region as region_styles
 from regionstyle.style.exemplars import style_source
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,14 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
             on_progress(step)
 
     init = _start_image(config, content, mask_tensor, styled)
-    result = optimize.optimize(content, mask_tensor, styled, encoder=network, plan=plan, config=config, init=init,
-                               on_progress=progress, target_cache=session.targets)
+    # Built-ins rendered from the regions are laid in again at every finer scale (their grout and hatching
+    # do not survive the coarse scales); their targets belong to this photo only.
+    anchor = region_styles.anchor(content, mask_tensor, [(r.index, r.source) for r in styled])
+    try:
+        result = optimize.optimize(content, mask_tensor, styled, encoder=network, plan=plan, config=config,
+                                   init=init, on_progress=progress, target_cache=session.targets, anchor=anchor)
+    finally:
+        session.forget_photo_targets()
     result = _preserve_colours(result, content, mask_tensor, masks, resolution, config)
     report["losses"] = last.get("losses", {})
     return result.permute(1, 2, 0).cpu().numpy().astype(np.float32), report
@@ -153,7 +160,8 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
 
 def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: torch.Tensor,
                  styled: list[StyledRegion]) -> torch.Tensor:
-    """Where the optimisation starts: a given image (resized), or the photo recoloured per region."""
+    """Where the optimisation starts: a given image (resized), or the photo recoloured per region with the
+    built-in styles' renderings laid in their regions."""
     if config.init not in ("content", "noise"):
         from regionstyle import io
 
@@ -161,7 +169,8 @@ def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: tor
         start = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
         return torch.nn.functional.interpolate(start[None], size=tuple(content.shape[-2:]), mode="bilinear",
                                                antialias=True)[0].to(content.device)
-    return color.styled_start(content, mask_tensor, [(r.index, r.source) for r in styled if r.use_color])
+    start = color.styled_start(content, mask_tensor, [(r.index, r.source) for r in styled if r.use_color])
+    return region_styles.paint_starts(start, mask_tensor, [(r.index, r.source) for r in styled])
 
 
 def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, content: torch.Tensor,
@@ -172,8 +181,11 @@ def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, conten
             continue
         rule = resolution.regions[rule_index]
         mode = region_setting(rule, config, "color")
-        source = style_source(rule.style, long_side=max(content.shape[-2:]), seed=config.seed,
-                              color_mode=mode, content=content, mask=mask_tensor[index])
+        if region_styles.renders_from_region(rule.style):  # built-ins: rendered from the region's own pixels
+            source = region_styles.region_source(rule.style, content=content, mask=mask_tensor[index],
+                                                 seed=config.seed, color_mode=mode)
+        else:
+            source = style_source(rule.style, color_mode=mode, content=content, mask=mask_tensor[index])
         regions.append(StyledRegion(masks.names[index], index, source, rule.strength,
                                     rule.settings.get("content_weight"), use_color=mode == "style"))
     return regions

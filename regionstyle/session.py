@@ -22,6 +22,7 @@ from regionstyle import segment
 from regionstyle.config import TransferConfig
 from regionstyle.errors import BadInput
 from regionstyle.optimize import TargetCache
+from regionstyle.style.region import is_region_key
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,12 @@ class Session:
         if key not in self.segmenters:
             self.segmenters[key] = segment.build_segmenter(name, device=device, spec=spec, weights=weights)
         return self.segmenters[key]
+
+    def forget_photo_targets(self) -> None:
+        """Drop the style targets of built-ins rendered from a photo's regions (keyed by StyleSource.key
+        first): they belong to that one photo and never come back, and a batch would pile them up."""
+        for key in [key for key in self.targets if is_region_key(str(key[0]))]:
+            del self.targets[key]
 
 
 def resolve_device(name: str) -> torch.device:

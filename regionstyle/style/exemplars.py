@@ -1,8 +1,10 @@
-"""Style exemplars: the images a rules file's styles stand for, ready for the style targets.
+"""Style exemplars: the images a rules file's paintings stand for, ready for the style targets.
 
-A ``StyleRef`` from the rules is a built-in generator, a style image (with ``scale`` and ``crop``), or a
-blend; this module turns it into a :class:`StyleSource` (tensors and blend weights) and applies the
-region's colour mode to the exemplar (greyscale for ``preserve``, recoloured to the region for ``match``).
+A ``StyleRef`` from the rules is a built-in style, a style image (with ``scale`` and ``crop``), or a blend.
+This module turns a painting (or a blend of paintings) into a :class:`StyleSource` (tensors and blend
+weights) and applies the region's colour mode to the exemplar (greyscale for ``preserve``, recoloured to
+the region for ``match``). Built-in styles are rendered from the region's own pixels instead
+(:mod:`regionstyle.style.region`), which uses :func:`exemplar` for the paintings of a blend.
 """
 
 from __future__ import annotations
@@ -14,12 +16,8 @@ import numpy as np
 import torch
 
 from maskrules import StyleRef
-from regionstyle import color, styles
+from regionstyle import color
 from regionstyle.style.targets import StyleSource
-
-# Built-in exemplars are painted at the working long side (so their strokes have the size the rules ask
-# for, in output pixels) but no larger than this: beyond it the Gram statistics no longer change.
-MAX_BUILTIN_SIDE = 1024
 
 
 def leaves(ref: StyleRef, weight: float = 1.0) -> list[tuple[StyleRef, float]]:
@@ -29,14 +27,12 @@ def leaves(ref: StyleRef, weight: float = 1.0) -> list[tuple[StyleRef, float]]:
     return [pair for member, share in ref.blend for pair in leaves(member, weight * share)]
 
 
-def exemplar(ref: StyleRef, *, long_side: int, seed: int) -> torch.Tensor:
-    """The (3, H, W) float exemplar of a leaf style, in [0, 1]."""
-    if ref.kind == "builtin":
-        side = max(64, min(long_side, MAX_BUILTIN_SIDE))
-        # render_builtin caches per (style, params, size, seed): the next image of a batch reuses it.
-        pixels = styles.render_builtin(ref.builtin, height=side, width=side, params=dict(ref.params), seed=seed)
-    else:
-        pixels = _style_image(str(ref.image), ref.crop)
+def exemplar(ref: StyleRef) -> torch.Tensor:
+    """The (3, H, W) float exemplar of a style image leaf, in [0, 1] (cropped as the rules say)."""
+    if ref.kind != "image":
+        raise ValueError(f"exemplar: expected a style image leaf, got a {ref.kind} style ({ref.name}); built-in "
+                         "styles are rendered from the region (regionstyle.style.region.region_source)")
+    pixels = _style_image(str(ref.image), ref.crop)
     return torch.from_numpy(np.ascontiguousarray(np.asarray(pixels, np.float32).transpose(2, 0, 1)))
 
 
@@ -54,16 +50,15 @@ def _style_image(path: str, crop: tuple[float, float, float, float] | None) -> n
     return pixels
 
 
-def style_source(ref: StyleRef, *, long_side: int, seed: int, color_mode: str, content: torch.Tensor,
-                 mask: torch.Tensor) -> StyleSource:
-    """The StyleSource of a region's style, with the region's colour mode applied to its exemplars.
+def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask: torch.Tensor) -> StyleSource:
+    """The StyleSource of a region's painting (or blend of paintings), with the region's colour mode applied.
 
     content: (3, H, W) photo; mask: (H, W) the region (used by ``match``, which recolours the exemplar to
     the region's own colours).
     """
     parts = leaves(ref)
-    images = [exemplar(leaf, long_side=long_side, seed=seed) for leaf, _ in parts]
-    key = f"{ref!r}|{color_mode}|{seed}|{long_side}"
+    images = [exemplar(leaf) for leaf, _ in parts]
+    key = f"{ref!r}|{color_mode}"
     if color_mode == "preserve":
         images = [color.grey(image) for image in images]
     elif color_mode == "match":

@@ -1,7 +1,9 @@
 """Style targets: what each region's statistics should become, computed once per style and scale.
 
 A style is one exemplar image or a weighted blend of several; its target at a scale holds one Gram matrix
-per style layer (a blend mixes the Grams with its weights) and the RGB colour moments.
+per style layer (a blend mixes the Grams with its weights) and the RGB colour moments. An exemplar may carry
+a mask: a built-in style rendered from a region's own pixels fills the whole frame, but only the region
+is its style, so its statistics are taken over the region only.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder
+from regionstyle.encoder.guides import layer_masks
 from regionstyle.losses import color_moments
-from regionstyle.style.gram import gram
+from regionstyle.style.gram import EMPTY_REGION, gram, masked_gram
 
 
 @dataclass(frozen=True)
@@ -22,12 +25,15 @@ class StyleSource:
 
     texture_scale: the exemplar is resized so its long side is ``texture_scale`` x the content's long side
     at each scale: textures keep the same size relative to the photo from the coarsest scale to the finest.
+    masks: per image, an (H, W) weight map of where it carries the style, or None for all of it (empty:
+    None for every image).
     """
 
     key: str
     images: tuple[torch.Tensor, ...]
     weights: tuple[float, ...]
     texture_scale: float = 1.0
+    masks: tuple[torch.Tensor | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,11 +61,19 @@ def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, 
     grams: dict[str, torch.Tensor] = {}
     mean = torch.zeros(3, device=device)
     cov = torch.zeros(3, 3, device=device)
-    for image, weight in zip(source.images, source.weights):
+    masks = source.masks or (None,) * len(source.images)
+    for image, weight, mask in zip(source.images, source.weights, masks):
         sized = resize_long_side(image.to(device), long_side)
         features = encoder(sized[None], taps=taps)
+        region = None if mask is None else resize_long_side(mask[None].to(device), long_side)
+        per_tap = {} if region is None else layer_masks(region, encoder, taps)
         for tap in taps:
-            grams[tap] = grams.get(tap, 0) + weight * gram(features[tap][0].float())
-        image_mean, image_cov = color_moments(sized)
+            layer = features[tap][0].float()
+            # A region that vanished at a deep layer falls back to the whole frame's Gram there (the
+            # rendering extends past the region, so that Gram is still the style's).
+            usable = region is not None and float(per_tap[tap].sum()) >= EMPTY_REGION
+            grams[tap] = grams.get(tap, 0) + weight * (masked_gram(layer, per_tap[tap][0]) if usable
+                                                       else gram(layer))
+        image_mean, image_cov = color_moments(sized, None if region is None else region[0])
         mean, cov = mean + weight * image_mean, cov + weight * image_cov
     return StyleTarget(grams=grams, color_mean=mean, color_cov=cov)

@@ -1,0 +1,116 @@
+"""Built-in styles rendered from each region's own pixels: the region's style target and starting image.
+
+A stationary texture exemplar only hands the optimiser Gram statistics, which keep texture and palette and
+forget layout: a mosaic became a blanket of square blocks over the facade. Here a built-in style is instead
+rendered from the region itself (:func:`regionstyle.styles.region.render_region`): the building laid in
+tiles of its own colours along its own edges. That rendering is the region's style target (its statistics,
+taken over the region only) and the optimisation starts from it inside the region, so the tiles, panes,
+dots, hatching and washes are where the photo's shapes are from the first iteration on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+
+from maskrules import StyleRef
+from regionstyle import color
+from regionstyle.style.exemplars import exemplar, leaves
+from regionstyle.style.targets import StyleSource
+from regionstyle.styles.region import render_region
+
+# A blend starts from its heaviest built-in rendering only if built-ins carry at least this share of it.
+START_SHARE = 0.5
+KEY_PREFIX = "region|"  # StyleSource keys of region renderings
+
+
+def renders_from_region(ref: StyleRef | None) -> bool:
+    """Whether ``ref`` is, or blends in, a built-in style (which is then rendered from the region)."""
+    return ref is not None and any(leaf.kind == "builtin" for leaf, _ in leaves(ref))
+
+
+def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, seed: int, color_mode: str
+                  ) -> StyleSource:
+    """The StyleSource of a region whose style has built-in leaves, each rendered from the region.
+
+    content: (3, H, W) photo in [0, 1]; mask: (H, W) the region. Image leaves of a blend stay whole
+    exemplars (:func:`regionstyle.style.exemplars.exemplar`). The colour mode applies as for any exemplar:
+    grey for ``preserve``, recoloured to the region for ``match``.
+    """
+    photo = content.detach().permute(1, 2, 0).cpu().numpy().astype(np.float32)
+    weights = mask.detach().cpu().numpy().astype(np.float32)
+    images, masks, shares = [], [], []
+    for leaf, share in leaves(ref):
+        if leaf.kind == "builtin":
+            pixels = render_region(leaf.builtin, photo, weights, params=dict(leaf.params), seed=seed)
+            images.append(torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))))
+            masks.append(mask.detach().cpu().float())
+        else:
+            images.append(exemplar(leaf))
+            masks.append(None)
+        shares.append(share)
+    if color_mode == "preserve":
+        images = [color.grey(image) for image in images]
+    elif color_mode == "match":
+        images = [color.recolor_like(image, content.cpu(), mask.cpu()) for image in images]
+    key = f"{KEY_PREFIX}{ref!r}|{color_mode}|{seed}|{_digest(photo, weights)}"
+    return StyleSource(key=key, images=tuple(images), weights=tuple(shares), texture_scale=1.0,
+                       masks=tuple(masks))
+
+
+def rendering(source: StyleSource) -> torch.Tensor | None:
+    """The (3, H, W) image a region's rendering lays in, or None when the source has no rendering.
+
+    A style of built-ins only lays in their blend (a glaze of one rendering over another); a blend with
+    style images lays in its heaviest rendering only where built-ins carry ``START_SHARE`` of it.
+    """
+    rendered = [(w, image) for w, image, m in zip(source.weights, source.images, source.masks or ())
+                if m is not None]
+    share = sum(w for w, _ in rendered)
+    if not rendered or share < START_SHARE:
+        return None
+    if len(rendered) == len(source.images):
+        return sum(w * image for w, image in rendered) / share
+    return max(rendered, key=lambda pair: pair[0])[1]
+
+
+def paint_starts(start: torch.Tensor, masks: torch.Tensor, sources: list[tuple[int, StyleSource]]
+                 ) -> torch.Tensor:
+    """``start`` (3, H, W) with each region's rendering laid in where its mask (``masks`` (R, H, W)) is.
+
+    sources: (mask row, StyleSource) pairs; regions without a rendering are left as they were.
+    """
+    for index, source in sources:
+        image = rendering(source)
+        if image is None or image.shape[-2:] != start.shape[-2:]:
+            continue
+        weight = masks[index][None].to(start)
+        start = start * (1 - weight) + image.to(start) * weight
+    return start
+
+
+def anchor(content: torch.Tensor, masks: torch.Tensor, sources: list[tuple[int, StyleSource]]
+           ) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(image (3, H, W), weight (H, W)) for :func:`regionstyle.optimize.optimize`: every region's rendering
+    and where it lies, or None when no region has one."""
+    weight = torch.zeros_like(content[0])
+    for index, source in sources:
+        if rendering(source) is not None:
+            weight = torch.maximum(weight, masks[index].to(weight))
+    if not bool((weight > 0).any()):
+        return None
+    return paint_starts(content, masks, sources), weight
+
+
+def is_region_key(key: str) -> bool:
+    """Whether a StyleSource key is a region rendering's: its targets belong to one photo's region."""
+    return key.startswith(KEY_PREFIX)
+
+
+def _digest(photo: np.ndarray, mask: np.ndarray) -> str:
+    """A short hash of the region's pixels: the rendering (and its target) belong to this photo only."""
+    digest = hashlib.sha1(np.ascontiguousarray(mask).tobytes())
+    digest.update(np.ascontiguousarray(photo * (mask[..., None] > 0.5)).tobytes())
+    return digest.hexdigest()[:16]
