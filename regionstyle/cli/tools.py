@@ -129,6 +129,8 @@ def styles_list(g: Globals) -> None:
 @click.option("-o", "--output", type=OUTPUT, required=True, help="PNG to write.")
 @click.option("--style", "names", multiple=True, help="Only these styles (repeatable) [default: all].")
 @click.option("--photo", type=IMAGE, help="The photo to stylise [default: a sample shipped with regionstyle].")
+@click.option("--labels", type=click.Path(exists=True),
+              help="With --photo: its label map (or a folder of region masks) instead of segmenting it.")
 @click.option("--size", type=SettingType(config.BY_NAME["size"]), default=192, show_default=True,
               help="Long side of each stylised photo.")
 @click.option("--iterations", type=SettingType(config.BY_NAME["iterations"]), default=40, show_default=True)
@@ -137,15 +139,18 @@ def styles_list(g: Globals) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @global_options
 @click.pass_obj
-def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path | None, size: int, iterations: int,
-                 encoder: str, encoder_weights: str | None, overwrite: bool) -> None:
-    """A preview sheet: each style's exemplar beside a photo stylised with it."""
+def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path | None, labels: str | None,
+                 size: int, iterations: int, encoder: str, encoder_weights: str | None, overwrite: bool) -> None:
+    """A preview sheet: for each style, a photo's regions rendered in it beside the photo stylised with it."""
+    if labels is not None and photo is None:
+        raise click.UsageError("--labels goes with --photo (it is that photo's label map)")
     with reported_errors(g):
         from regionstyle import io
         from regionstyle.sheet import render_sheet
         from regionstyle.styles import BUILTIN_STYLES
 
-        io.check_writable([output], protect=[photo] if photo else [], overwrite=overwrite)
+        inputs = [Path(path) for path in (photo, labels) if path is not None]
+        io.check_writable([output], protect=inputs, overwrite=overwrite)
         io.output_format(output, None)
         chosen = list(names) or list(BUILTIN_STYLES)
 
@@ -155,7 +160,7 @@ def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path |
 
         settings = {"size": size, "iterations": iterations, "encoder": encoder, "encoder_weights": encoder_weights,
                     **{k: v for k, v in g.settings().items() if v is not None}}
-        sheet = render_sheet(chosen, photo=photo, settings={k: v for k, v in settings.items() if v is not None},
-                             on_style=say)
-        written = io.write_image(output, sheet, protect=[photo] if photo else [])
+        sheet = render_sheet(chosen, photo=photo, labels=labels,
+                             settings={k: v for k, v in settings.items() if v is not None}, on_style=say)
+        written = io.write_image(output, sheet, protect=inputs)
         emit(g, {"sheet": str(written), "styles": chosen}, f"wrote {written} ({len(chosen)} styles)")
