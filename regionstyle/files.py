@@ -120,10 +120,11 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
         psd.check_size(working_size(photo.size, config))
     result = pipeline.run(photo, ruleset, config, labels=labels, segmenter_weights=segmenter_weights,
                           session=session, on_progress=on_progress)
-    written = write_result(output, result, photo, fmt=fmt, options=options, protect=inputs)
-    written.update(write_editor_files(result, config, options=options, protect=[*inputs, output]))
-    report = {"input": str(source), "output": str(output), **result.report, "written": written}
-    manifest = write_manifest(manifest_path(output), report) if options.manifest else None
+    with io.all_or_nothing():  # the image, its editor files and its manifest appear together or not at all
+        written = write_result(output, result, photo, fmt=fmt, options=options, protect=inputs)
+        written.update(write_editor_files(result, config, options=options, protect=[*inputs, output]))
+        report = {"input": str(source), "output": str(output), **result.report, "written": written}
+        manifest = write_manifest(manifest_path(output), report) if options.manifest else None
     return FileResult(output, manifest, report, result)
 
 

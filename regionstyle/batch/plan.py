@@ -17,6 +17,7 @@ import maskrules
 from regionstyle.batch.inputs import Found, image_format
 from regionstyle.batch.resume import manifest_path, referenced_files
 from regionstyle.errors import BadInput, RegionStyleError
+from regionstyle.io.atomic import check_inside
 
 # The suffix each format gets when it is not the input's own (whose spelling, .jpeg or .JPG, is kept).
 FORMAT_SUFFIX = {"png": "png", "jpeg": "jpg", "tiff": "tif", "webp": "webp", "bmp": "bmp"}
@@ -79,6 +80,8 @@ def plan_batch(found: Sequence[Found], rules: Path, options: BatchOptions) -> li
     items = [_plan_item(f, Path(rules), Path(options.output_folder), options) for f in found]
     referenced = {p.resolve() for rules_file in {i.rules for i in items} for p in _referenced(rules_file)}
     items = [i for i, f in zip(items, found) if f.explicit or i.source.resolve() not in referenced]
+    for item in items:  # --name is user text: '../x' or '/abs/x' must not leave the output folder
+        check_inside(item.output, options.output_folder)
     refuse_clashes(items, allow_same_folder=options.allow_same_folder)
     if options.layers:
         from regionstyle.batch.layers import refuse_layer_clashes

@@ -16,7 +16,6 @@ a run that stopped); BadInput otherwise (a file the batch did not write, or one 
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
@@ -137,11 +136,8 @@ def output_state(output: Path, fingerprint: str, *, overwrite: bool) -> str:
 
 
 def start(output: Path, fingerprint: str) -> None:
-    """Mark ``output`` as in progress, after removing temporaries that a killed run left for it."""
-    for name in (output.name, manifest_path(output).name):
-        for leftover in output.parent.glob(f".{glob.escape(name)}.*.part"):  # atomic_write's temporaries
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+    """Mark ``output`` as in progress (atomic_write removes the temporaries that killed runs left in its
+    folder, and only those: another run writing there keeps its own)."""
     marker = {"status": "started", "fingerprint": fingerprint, "output": str(output)}
     atomic_write(manifest_path(output), lambda handle: handle.write(json.dumps(marker).encode("utf-8")))
 
@@ -152,6 +148,15 @@ def abandon(output: Path) -> None:
     if manifest is not None and manifest.get("status") == "started" and not output.exists():
         with contextlib.suppress(OSError):
             manifest_path(output).unlink()
+
+
+def remove_unfinished(output: Path, layers: Path | None = None) -> None:
+    """Remove an image (and its PSD) written in this attempt whose manifest could not be written after it."""
+    for path in (output, layers):
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    abandon(output)
 
 
 def complete_manifest(source: Path, output: Path, rules: Path, parts: dict[str, Any], fingerprint: str,

@@ -43,9 +43,11 @@ def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights
                                                   weights=segmenter_weights)
         seg = segmenter.segment([photo.pixels])[0]
         dtype = np.uint8 if len(seg.class_names) <= 256 else np.uint16
-        written = io.write_label_map(output, seg.labels.astype(dtype), protect=[image])
-        overlay = io.write_image(outputs[1], label_overlay(photo.pixels, seg.labels, seg.class_names), protect=[image])
-        io.write_text_atomic(outputs[2], "".join(f"{i} {n}\n" for i, n in enumerate(seg.class_names)))
+        with io.all_or_nothing():  # the three files appear together or not at all
+            written = io.write_label_map(output, seg.labels.astype(dtype), protect=[image])
+            overlay = io.write_image(outputs[1], label_overlay(photo.pixels, seg.labels, seg.class_names),
+                                     protect=[image])
+            io.write_text_atomic(outputs[2], "".join(f"{i} {n}\n" for i, n in enumerate(seg.class_names)))
         share = np.bincount(seg.labels.ravel(), minlength=len(seg.class_names)) / seg.labels.size
         found = {seg.class_names[i]: round(float(share[i]), 5) for i in np.argsort(-share) if share[i] > 0}
         data = {"labels": str(written), "overlay": str(overlay), "classes": str(outputs[2]),

@@ -1,21 +1,29 @@
-"""Writing output files safely: never over an input, never half-written.
+"""Writing output files safely: never over an input, never half-written, never outside the place named.
 
 The file is written to a dot-prefixed temporary file in the target folder, flushed to disk and
 renamed over the target in one step (``os.replace``), so readers see the old file or the new one,
 never a torn one; on any error the temporary file is removed and the old file is left untouched.
+A temporary's name holds the host and process id of its writer: a process killed while writing leaves
+one behind, and the next write into that folder removes it, while another run's live temporaries stay.
+:func:`all_or_nothing` makes several files appear together (an image and its manifest) or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import errno
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterable
+import re
+import secrets
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from regionstyle.errors import BadInput
+from regionstyle.errors import BadInput, RegionStyleError, WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -56,33 +64,186 @@ def check_writable(paths: Iterable[str | os.PathLike[str]], *, protect: Iterable
     return checked
 
 
+def check_inside(path: Path, folder: Path, *, what: str = "output") -> Path:
+    """``path`` if it lies inside ``folder`` (links resolved: a link out of the folder does not count);
+    else BadInput. Names built from user text (``--name '../{stem}.png'``) must not leave the folder."""
+    resolved, root = Path(path).resolve(), Path(folder).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise BadInput(f"the {what} {path} would be written outside {folder} (it resolves to {resolved}): "
+                       "names may not climb out of the folder (no '..', no absolute paths, no links out)")
+    return Path(path)
+
+
 def _same_place(first: Path, second: Path) -> bool:
     return first.resolve() == second.resolve()
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write through a dot-prefixed temporary file in the same folder, then rename it into place."""
-    try:
-        if not path.parent.exists():
-            log.info("creating folder %s", path.parent)
-            path.parent.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False)
-    except OSError as err:
-        raise BadInput(f"cannot write {path}: {err.strerror or err}") from err
+    """Write through a temporary file in the same folder, then rename it into place (inside
+    :func:`all_or_nothing`, the rename waits for the end of the block).
+
+    Raises WriteFailed (exit code 1) when the disk is full, BadInput for any other OSError (a folder that
+    cannot be written); either way nothing is left behind.
+    """
+    path = Path(path)
+    created = _make_folder(path)
+    remove_stale_temporaries(path.parent)
+    temporary, handle = _open_temporary(path)
     try:
         with handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, _new_file_mode(path))  # mkstemp makes 0600 files; match a normal write
-        os.replace(handle.name, path)
+        os.chmod(temporary, _new_file_mode(path))  # a new file gets the usual umask-based mode
+        pending = _PENDING.get()
+        if pending is not None:
+            pending.append(_Pending(temporary, path, created))
+            return
+        os.replace(temporary, path)
     except BaseException as err:
         with contextlib.suppress(OSError):
-            os.unlink(handle.name)
+            os.unlink(temporary)
+        _remove_if_empty(created)
         if isinstance(err, OSError):
-            raise BadInput(f"cannot write {path}: {err.strerror or err}") from err
+            raise write_error(path, err) from err
         raise
     _fsync_folder(path.parent)
+
+
+def write_error(path: Path, err: OSError) -> RegionStyleError:
+    """The error for an OSError met while writing ``path``: WriteFailed for a full disk or an I/O error
+    (run time, exit code 1), BadInput for a place that cannot be written (exit code 2)."""
+    reason = err.strerror or str(err)
+    if err.errno in _DISK_FULL:
+        return WriteFailed(f"cannot write {path}: {reason} (the disk or quota is full); nothing was written "
+                           "there: free some space or choose another output folder")
+    if err.errno == errno.EIO:
+        return WriteFailed(f"cannot write {path}: input/output error; nothing was written there")
+    return BadInput(f"cannot write {path}: {reason}")
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    temporary: Path
+    target: Path
+    created: Path | None
+
+
+_PENDING: contextvars.ContextVar[list[_Pending] | None] = contextvars.ContextVar("regionstyle_pending", default=None)
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Within the block, :func:`atomic_write` leaves each file as a temporary; at the end of the block all
+    of them are renamed into place, or, if the block fails (a full disk at the third file, Ctrl-C), all
+    are removed: a command's outputs (image, manifest, layers, masks) appear together or not at all."""
+    if _PENDING.get() is not None:  # nested: the outer block decides
+        yield
+        return
+    pending: list[_Pending] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    except BaseException:
+        for item in reversed(pending):
+            with contextlib.suppress(OSError):
+                os.unlink(item.temporary)
+            _remove_if_empty(item.created)
+        raise
+    finally:
+        _PENDING.reset(token)
+    for item in pending:
+        os.replace(item.temporary, item.target)
+    for folder in {item.target.parent for item in pending}:
+        _fsync_folder(folder)
+
+
+def _make_folder(path: Path) -> Path | None:
+    """Create the missing folders above ``path``; the topmost one created (to remove on failure), or None."""
+    missing = [parent for parent in path.parents if not parent.exists()]
+    if not missing:
+        return None
+    log.info("creating folder %s", path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise write_error(path, err) from err
+    return missing[-1]
+
+
+def _remove_if_empty(folder: Path | None) -> None:
+    """Remove the folders a failed write created, from the deepest up, as long as they are empty."""
+    if folder is None:
+        return
+    for empty in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)) + [folder]:
+        with contextlib.suppress(OSError):
+            empty.rmdir()
+
+
+# Temporary files: ".NAME.HOST-PID.TOKEN.part". The host and process id say whose it is, so a later run can
+# remove the leftovers of a process that was killed (kill -9, a power cut) and never the file of a run that
+# is still writing into the same folder.
+_HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0])[:32] or "host"
+_TEMPORARY = re.compile(r"^\.(?P<target>.*)\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>[0-9]+)\.[0-9a-f]+\.part$")
+_CLEANED: set[Path] = set()
+
+
+def temporary_name(path: Path) -> str:
+    """The name of a new temporary file for ``path`` (target names are cut so the name stays legal)."""
+    return f".{path.name[:120]}.{_HOST}-{os.getpid()}.{secrets.token_hex(4)}.part"
+
+
+def _open_temporary(path: Path) -> tuple[Path, BinaryIO]:
+    for _ in range(16):
+        temporary = path.with_name(temporary_name(path))
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise write_error(path, err) from err
+        return temporary, os.fdopen(fd, "wb")
+    raise BadInput(f"cannot write {path}: no free temporary name beside it")
+
+
+def remove_stale_temporaries(folder: Path, *, again: bool = False) -> list[Path]:
+    """Remove the temporary files in ``folder`` that processes of this host left when they died; once per
+    folder and process unless ``again``. Returns what was removed."""
+    key = Path(os.path.abspath(folder))
+    if key in _CLEANED and not again:
+        return []
+    _CLEANED.add(key)
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = _TEMPORARY.match(entry.name)
+            if match and match["host"] == _HOST and not _alive(int(match["pid"])):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    for path in removed:
+        log.info("removed %s, left by a process that stopped while writing", path)
+    return removed
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of :func:`atomic_write`'s temporaries."""
+    return _TEMPORARY.match(name) is not None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, under another user
+        return True
+    return True
 
 
 def _new_file_mode(path: Path) -> int:

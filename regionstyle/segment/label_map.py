@@ -66,7 +66,9 @@ def read_legend(path: Path, vocabulary: maskrules.Vocabulary) -> dict[tuple[int,
     by a space) are skipped. Raises BadInput naming the line of any mistake.
     """
     legend: dict[tuple[int, int, int], int] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    from regionstyle.io.inputs import read_input_text
+
+    for number, line in enumerate(read_input_text(path, what="legend").splitlines(), start=1):
         text = line.strip()
         if not text or text.startswith("# ") or text == "#":
             continue
