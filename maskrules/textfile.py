@@ -31,6 +31,7 @@ def read_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_TEXT_BYTES) 
                          "text file of rules or classes may have (is it the right file?)")
     data = Path(path).read_bytes()[:max_bytes]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows Notepad) is not part of the text
     except UnicodeDecodeError as exc:
-        raise ValueError(f"it is not UTF-8 text (byte {exc.start}); is it the right file?") from None
+        raise ValueError(f"it is not UTF-8 text (the utf-8 codec cannot decode byte {exc.start}); "
+                         "is it the right file?") from None

@@ -48,6 +48,8 @@ def find_inputs(inputs: Sequence[str | Path], *, recursive: bool = False) -> lis
             found.append(Found(path, path.parent, explicit=True))
         elif path.is_dir():
             found += _scan(path, recursive=recursive)
+        elif path.exists():  # a FIFO, a device: never read as an image
+            raise BadInput(f"{argument} is not a regular file (a FIFO, socket or device?); give image files")
         elif _MAGIC & set(str(argument)):
             found += _expand(str(argument), recursive=recursive)
         else:

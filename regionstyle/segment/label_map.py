@@ -44,7 +44,7 @@ def load_label_map_segmentation(path: str | Path, *, classes: maskrules.Vocabula
     path = Path(path).expanduser()
     vocabulary = load_vocabulary(classes)
     legend = legend_file(path)
-    if legend.is_file():  # a colour-coded map: its legend beside it says which colour is which class
+    if legend.exists():  # a colour-coded map (a legend that is a FIFO or folder is refused by its reader): its legend beside it says which colour is which class
         ids = read_color_label_map(path, read_legend(legend, vocabulary))
     else:
         ids = read_label_map(path)

@@ -1,0 +1,124 @@
+"""Hostile photos, label maps and style images, for apply, explain, segment and batch."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.hostile import plant
+from tests.hostile.harness import Case, cli, rules_with, run_case, table
+
+APPLY = "apply {} rules.toml -o out.png"
+AS_ROOT = "running as root: permissions do not stop root from reading" if os.geteuid() == 0 else None
+
+
+def photo(name: str, exit: int, says: str, setup=None, **more) -> list[Case]:
+    """The same hostile photo given to apply, explain and segment (three cases)."""
+    return [
+        Case(f"apply-{name}", cli(APPLY.format(f"bad_{name}")), exit, says, setup, **more),
+        Case(f"explain-{name}", cli(f"explain bad_{name} rules.toml"), exit, says, setup, **more),
+        Case(f"segment-{name}", cli(f"segment bad_{name} -o seg.png --model auto"), exit, says, setup, **more),
+    ]
+
+
+CASES = table("images", [
+    *photo("missing.png", 2, "does not exist"),
+    *photo("folder.png", 2, "is a directory", plant.folder("bad_folder.png")),
+    *photo("empty.png", 2, "empty (0 bytes)", plant.data("bad_empty.png", b"")),
+    *photo("text.png", 2, "not a readable", plant.data("bad_text.png", "not an image at all\n")),
+    *photo("half.png", 2, "truncated or corrupt", plant.truncated("bad_half.png", "PNG")),
+    *photo("zero.png", 2, "character device, not a regular file", plant.link("bad_zero.png", "/dev/zero")),
+    *photo("fifo.png", 2, "FIFO", plant.fifo("bad_fifo.png")),
+    *photo("bomb.png", 2, "decompression bomb", plant.png_claiming("bad_bomb.png", 100_000, 100_000)),
+    Case("apply-dev-zero", cli("apply /dev/zero rules.toml -o out.png"), 2, "not a regular file"),
+    Case("apply-dev-null", cli("apply /dev/null rules.toml -o out.png"), 2, "not a regular file"),
+    Case("apply-dangling-link", cli(APPLY.format("bad.png")), 2, "does not exist",
+         plant.link("bad.png", "nowhere.png")),
+    Case("apply-half-jpeg", cli(APPLY.format("bad.jpg")), 2, "truncated or corrupt",
+         plant.truncated("bad.jpg", "JPEG", keep=0.4)),
+    Case("apply-half-webp", cli(APPLY.format("bad.webp")), 2, "truncated or corrupt",
+         plant.truncated("bad.webp", "WEBP", keep=0.5)),
+    Case("apply-half-tiff", cli(APPLY.format("bad.tif")), 2, "truncated or corrupt",
+         plant.truncated("bad.tif", "TIFF", keep=0.5)),
+    Case("apply-bad-crc", cli(APPLY.format("bad.png")), 2, "corrupt", plant.corrupt_crc("bad.png")),
+    Case("apply-text-bomb", cli(APPLY.format("bad.png")), 2, "bad.png", plant.png_text_bomb("bad.png")),
+    Case("apply-gif", cli(APPLY.format("bad.gif")), 2, "not a readable JPEG, PNG, TIFF, WebP or BMP",
+         plant.noise("bad.gif", 32, 48)),
+    Case("apply-jpeg-named-png", cli("apply photo.jpg.png rules.toml -o out.png"), 0, "wrote out.png",
+         plant.noise("photo.jpg.png", 32, 48, format="JPEG"), writes=("out.png",)),
+    Case("apply-10000x8", cli("apply wide.png wide.toml -o out.png"), 2, "under the 16 px",
+         plant.steps(plant.noise("wide.png", 8, 10_000), plant.label_map("wide_labels.png", 8, 10_000),
+                     plant.rules("wide.toml", '[segmentation]\nlabels = "wide_labels.png"\n[map]\nsky = '
+                                              '"painting.png"\n[defaults]\nencoder = "random"\n'))),
+    Case("apply-1x1", cli("apply dot.png dot.toml -o out.png"), 2, "its short side, 1 px",
+         plant.steps(plant.noise("dot.png", 1, 1), plant.label_map("dot_labels.png", 1, 1),
+                     plant.rules("dot.toml", '[segmentation]\nlabels = "dot_labels.png"\n[map]\nsky = '
+                                             '"painting.png"\n[defaults]\nencoder = "random"\n'))),
+    Case("apply-tall-size-too-small", cli("apply tall.png tall.toml -o out.png --size 64"), 2, "--size 400",
+         plant.steps(plant.noise("tall.png", 400, 16), plant.label_map("tall_labels.png", 400, 16),
+                     plant.rules("tall.toml", '[segmentation]\nlabels = "tall_labels.png"\n[map]\nsky = '
+                                              '"painting.png"\n[defaults]\nencoder = "vgg16"\n'))),
+    Case("apply-unreadable", cli(APPLY.format("bad.png")), 2, "Permission denied",
+         plant.steps(plant.noise("bad.png", 32, 48), plant.chmod("bad.png", 0)), skip=AS_ROOT),
+    # Label maps: --labels and [segmentation] labels.
+    Case("labels-jpeg", cli("apply photo.png rules.toml -o out.png --labels lab.jpg"), 2, "lossy JPEG",
+         plant.noise("lab.jpg", 32, 48, mode="L", format="JPEG")),
+    Case("labels-rgb-no-legend", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "need a legend",
+         plant.noise("lab.png", 32, 48)),
+    Case("labels-wrong-aspect", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2,
+         "aspect ratios differ", plant.label_map("lab.png", 48, 48)),
+    Case("labels-unknown-ids", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "lab.png",
+         plant.label_map("lab.png", 32, 48, value=250)),
+    Case("labels-16bit-huge-id", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "lab.png",
+         plant.label_map("lab.png", 32, 48, value=65535, mode="I;16")),
+    Case("labels-fifo", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "FIFO",
+         plant.fifo("lab.png")),
+    Case("labels-dev-zero", cli("apply photo.png rules.toml -o out.png --labels /dev/zero"), 2,
+         "not a regular file"),
+    Case("labels-empty", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "empty",
+         plant.data("lab.png", b"")),
+    Case("legend-bad-line", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "lab.legend.txt:1",
+         plant.steps(plant.noise("lab.png", 32, 48), plant.data("lab.legend.txt", "#12345 sky\n"))),
+    Case("legend-fifo", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2, "FIFO",
+         plant.steps(plant.noise("lab.png", 32, 48), plant.fifo("lab.legend.txt"))),
+    Case("legend-unknown-class", cli("apply photo.png rules.toml -o out.png --labels lab.png"), 2,
+         "not a class", plant.steps(plant.noise("lab.png", 32, 48), plant.data("lab.legend.txt", "#000000 skyy\n"))),
+    Case("mask-folder-empty", cli("apply photo.png rules.toml -o out.png --labels masks"), 2, "masks",
+         plant.folder("masks")),
+    Case("mask-index-escapes", cli("apply photo.png rules.toml -o out.png --labels masks"), 2, "masks",
+         plant.steps(plant.folder("masks"), plant.data("masks/regions.json",
+                                                       '{"regions": [{"name": "sky", "file": "../photo.png"}]}'))),
+    # Style images named by the rules.
+    Case("style-image-10000x8", cli("apply photo.png s.toml -o out.png"), 2, "thinner than the",
+         plant.steps(plant.noise("streak.png", 8, 10_000),
+                     plant.rules("s.toml", rules_with(sky='"streak.png"', encoder="vgg19")))),
+    Case("style-image-not-an-image", cli("apply photo.png s.toml -o out.png"), 2, "not a readable image",
+         plant.steps(plant.data("fake.png", "text"), plant.rules("s.toml", rules_with(sky='"fake.png"')))),
+    Case("style-image-fifo", cli("apply photo.png s.toml -o out.png"), 2, "not a regular file",
+         plant.steps(plant.fifo("pipe.png"), plant.rules("s.toml", rules_with(sky='"pipe.png"')))),
+    Case("style-image-dev-zero", cli("apply photo.png s.toml -o out.png"), 2, "not a regular file",
+         plant.rules("s.toml", rules_with(sky='"/dev/zero"'))),
+    Case("style-image-huge-scale", cli("apply photo.png s.toml -o out.png"), 2, "more than 16384 px",
+         plant.rules("s.toml", rules_with(sky='{ image = "painting.png", scale = 1e6 }'))),
+    Case("style-image-tiny-crop", cli("apply photo.png s.toml -o out.png"), 2, "after its crop",
+         plant.rules("s.toml", rules_with(sky='{ image = "painting.png", crop = [0, 0, 1, 0.01] }', encoder="random"))),
+    Case("init-image-fifo", cli("apply photo.png rules.toml -o out.png --init pipe.png"), 2, "not a regular file",
+         plant.fifo("pipe.png")),
+    Case("init-image-garbage", cli("apply photo.png rules.toml -o out.png --init junk.png"), 2, "junk.png",
+         plant.data("junk.png", "junk")),
+    # batch: a folder holding a FIFO and a broken image among good ones.
+    Case("batch-fifo-in-folder", cli("batch in rules.toml -o out"), 2, "no images found",
+         plant.steps(plant.folder("in"), plant.fifo("in/pipe.png"))),
+    Case("batch-dev-zero", cli("batch /dev/zero rules.toml -o out"), 2, "not a regular file"),
+    Case("batch-goes-on-after-a-bad-image", cli("batch in rules.toml -o out"), 1, "1 of 2 images failed",
+         plant.steps(plant.folder("in"), plant.noise("in/a.png", 32, 48), plant.data("in/b.png", "junk")),
+         writes=("out/a.png", "out/a.png.json")),
+])
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_hostile_image(case: Case, tmp_path) -> None:
+    if case.skip:
+        pytest.skip(case.skip)
+    run_case(case, tmp_path)
