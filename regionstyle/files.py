@@ -17,6 +17,7 @@ import maskrules
 from regionstyle import io
 from regionstyle.config import TransferConfig, make_config, working_size
 from regionstyle.datatypes import LoadedImage, StylizeResult
+from regionstyle.errors import BadInput
 from regionstyle.io.encode import check_options
 from regionstyle.rules import load_ruleset
 
@@ -110,6 +111,9 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
     output = Path(output)
     source = image.path if isinstance(image, LoadedImage) else Path(image)
     ruleset = load_ruleset(rules)
+    if not ruleset.rules:  # the output would be a copy of the photo: surely not what was meant
+        raise BadInput(f"{ruleset.source or 'the rules'} holds no rules ([map] entries or [[rule]] tables): "
+                       "nothing would be styled")
     config = config or make_config(ruleset.defaults, **(settings or {}))
     inputs = [p for p in (source, ruleset.source, labels) if p is not None]
     fmt = check_outputs(output, options, inputs=inputs)

@@ -51,11 +51,12 @@ def render_sheet(names: Iterable[str], *, photo: str | Path | None = None, setti
     settings = {"size": 192, "iterations": 40, **(settings or {})}
     session = session or Session()
     source = Path(photo) if photo is not None else sample_photo()
+    pixels = np.asarray(_read(source))  # read once, and refused (not a photo) before the first style runs
     rows = []
     for name in names:
         if on_style is not None:
             on_style(name)
-        result = api.stylize(np.asarray(_read(source)), f'[map]\n"*" = "{name}"\n', session=session, **settings)
+        result = api.stylize(pixels, f'[map]\n"*" = "{name}"\n', session=session, **settings)
         rows.append(sheet_row(name, result, tile=settings["size"] * 2 // 3, seed=settings.get("seed", 0)))
     width = max(row.shape[1] for row in rows)
     padded = [np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0)), constant_values=1.0) for row in rows]

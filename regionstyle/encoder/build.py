@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 def resolve_auto(name: str, *, weights_file: str | Path | None = None) -> tuple[str, str]:
     """(the encoder that will run, why): ``auto`` is VGG19 if its weights are at hand, else MobileNetV2."""
+    if name == "random" and weights_file is not None:  # it would silently ignore them
+        raise BadInput(f"the random encoder takes no weights, but encoder_weights = {weights_file} was given: "
+                       "name the encoder the weights are for (mobilenet_v2, vgg19, vgg16)")
     if name != "auto":
         return name, "named in the settings"
     vgg19 = ENCODERS["vgg19"]

@@ -71,7 +71,8 @@ def load_vocabulary(classes: maskrules.Vocabulary | str | Path) -> maskrules.Voc
 
     if isinstance(classes, maskrules.Vocabulary):
         return classes
-    if isinstance(classes, Path) or Path(str(classes)).expanduser().is_file():
+    named = Path(str(classes)).expanduser()
+    if isinstance(classes, Path) or (named.exists() and not named.is_dir()):  # a FIFO is refused when read
         path = Path(classes).expanduser()
         from regionstyle.io.inputs import read_input_text
 
