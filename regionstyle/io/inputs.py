@@ -64,7 +64,7 @@ def read_input_text(path: str | os.PathLike[str], *, what: str = "file", error: 
     """A small UTF-8 text file (descriptor, class list, legend); undecodable bytes are ``error`` too."""
     data = read_input_bytes(path, what=what, error=error, max_bytes=max_bytes)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows Notepad) is not part of the text
     except UnicodeDecodeError as err:
         raise error(f"{path} is not UTF-8 text (byte {err.start}): is it the right {what}?") from None
 
