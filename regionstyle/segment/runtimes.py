@@ -51,7 +51,8 @@ class OnnxRunner:
         try:
             return self._session.run(None, {self._input_name: cast_input(batch, self.input_dtype)})[0]
         except Exception as exc:  # shape/type mismatches surface as onnxruntime's own exception types
-            raise BadModelFile(f"onnxruntime failed on an input of shape {batch.shape}: {exc}") from exc
+            raise BadModelFile(f"onnxruntime failed on an input of shape {batch.shape}: {exc} (do input_layout and "
+                               "input_size in its model.toml fit the model?)") from exc
 
 
 class TFLiteRunner:
@@ -87,8 +88,8 @@ class TFLiteRunner:
             self._interpreter.set_tensor(self._input["index"], cast_input(batch, self.input_dtype))
             self._interpreter.invoke()
         except (RuntimeError, ValueError) as exc:
-            raise BadModelFile(
-                f"the TFLite runtime failed on an input of shape {batch.shape}: {exc}") from exc
+            raise BadModelFile(f"the TFLite runtime failed on an input of shape {batch.shape}: {exc} (do "
+                               "input_layout and input_size in its model.toml fit the model?)") from exc
         # A view of the interpreter's buffer, not a copy (160 MB of ADE20K logits): valid until the next run.
         out = self._interpreter.tensor(self._output["index"])()
         scale, zero_point = self._output.get("quantization", (0.0, 0))

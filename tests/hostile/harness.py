@@ -28,6 +28,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from regionstyle.limits import available_memory
+
+# Cases whose input needs some hundreds of GB: refused everywhere but on a machine with that much free.
+HUGE_MEMORY = "more than 400 GB of memory free here" if (available_memory() or 0) > 400 << 30 else None
 SURFACES = ("images", "rules", "options", "weights", "model files", "outputs", "signals")
 
 # The standard workspace: a 48x32 photo, its label map (top half sky, bottom half building), a small

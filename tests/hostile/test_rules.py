@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from regionstyle.limits import available_memory
-
 from tests.hostile import plant
-from tests.hostile.harness import RULES, Case, cli, rules_with, run_case, table
+from tests.hostile.harness import HUGE_MEMORY, RULES, Case, cli, rules_with, run_case, table
 
 RUN = "apply photo.png r.toml -o out.png"
-# 16384 x 10923 px needs about 500 GB; a machine with that much free would (slowly) run it.
-HUGE_MEMORY = "more than 400 GB of memory free" if (available_memory() or 0) > 400 << 30 else None
 
 
 def rule(id: str, text: str, says: str, *, exit: int = 2) -> Case:
