@@ -115,7 +115,7 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
         raise BadInput(f"{ruleset.source or 'the rules'} holds no rules ([map] entries or [[rule]] tables): "
                        "nothing would be styled")
     config = config or make_config(ruleset.defaults, **(settings or {}))
-    inputs = [p for p in (source, ruleset.source, labels) if p is not None]
+    inputs = input_files(source, ruleset, config, labels=labels, segmenter_weights=segmenter_weights)
     fmt = check_outputs(output, options, inputs=inputs)
     photo = image if isinstance(image, LoadedImage) else io.read_image(source)
     if options.layers is not None:
@@ -130,6 +130,17 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
         report = {"input": str(source), "output": str(output), **result.report, "written": written}
         manifest = write_manifest(manifest_path(output), report) if options.manifest else None
     return FileResult(output, manifest, report, result)
+
+
+def input_files(source: Path, ruleset: maskrules.RuleSet, config: TransferConfig, *,
+                labels: str | Path | None = None, segmenter_weights: str | Path | None = None) -> list[Path]:
+    """Every file a run reads: none of them may be written over, even with ``overwrite`` (the photo, the
+    rules, the files the rules name, a label map or mask folder, a start image, weights files)."""
+    from regionstyle.rules import folder_files, referenced_files
+
+    named = [source, ruleset.source, labels, segmenter_weights, config.encoder_weights,
+             None if config.init in ("content", "noise") else config.init]
+    return [Path(p) for p in named if p is not None] + referenced_files(ruleset) + folder_files(labels)
 
 
 def write_result(output: Path, result: StylizeResult, photo: LoadedImage, *, fmt: str, options: OutputOptions,

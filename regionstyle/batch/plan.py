@@ -113,6 +113,9 @@ def _plan_item(found: Found, rules: Path, folder: Path, options: BatchOptions) -
 def output_format(options: BatchOptions, source_format: str) -> str:
     """--format, else the suffix written in --name, else the input's format; checked against --bit-depth."""
     named = None if "{ext}" in options.name else image_format(Path(options.name))
+    if named is None and "{ext}" not in options.name:  # "{stem}.json" would be a PNG named .json
+        raise BadInput(f"--name {options.name!r} ends in no image suffix: end it with .{{ext}} or a suffix such "
+                       "as .png or .jpg")
     if options.format is not None and named is not None and named != options.format:
         raise BadInput(f"--name {options.name!r} means {named} but --format says {options.format}; drop one")
     fmt = options.format or named or source_format

@@ -26,6 +26,7 @@ import maskrules
 from regionstyle.io import atomic_write
 from regionstyle.config import TransferConfig
 from regionstyle.files import manifest_path
+from regionstyle.rules import folder_files, referenced_files  # noqa: F401  (part of this module's API)
 from regionstyle.errors import BadInput
 
 UP_TO_DATE = "up to date"
@@ -51,27 +52,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
-    """Files a rules file refers to: label map, model file, class list, style images (blends flattened)."""
-    spec = ruleset.segmentation
-    files = [p for p in (spec.labels, spec.model_file, spec.classes_file) if p is not None]
-    files += folder_files(spec.masks)  # region masks an editor may have changed
-    refs = [rule.style for rule in ruleset.rules if rule.style is not None] + list(ruleset.styles.values())
-    while refs:
-        ref = refs.pop()
-        refs += [member for member, _ in ref.blend]
-        if ref.image is not None:
-            files.append(Path(ref.image))
-    return sorted(set(files))
-
-
-def folder_files(folder: Path | str | None) -> list[Path]:
-    """The files of a region-mask folder (``--labels DIR``, ``[segmentation] masks``); [] for None or a file."""
-    if folder is None or not Path(folder).is_dir():
-        return []
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in (".png", ".json"))
 
 
 def fingerprint_parts(source: Path, rules: Path, ruleset: maskrules.RuleSet, config: TransferConfig, *,

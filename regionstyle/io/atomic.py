@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,19 @@ def check_writable(paths: Iterable[str | os.PathLike[str]], *, protect: Iterable
     protect = list(protect)
     for path in map(Path, paths):
         refuse_protected(path, protect)
-        if path.is_dir():
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):  # not there (a file in the way is named below)
+            mode = None
+        except (OSError, ValueError) as err:  # a name too long, a NUL byte, a loop of links
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise BadInput(f"cannot write {path}: {reason}") from None
+        if mode is not None and stat.S_ISDIR(mode):
             raise BadInput(f"{path} is a folder; give a file name for the output")
-        if path.exists() and not overwrite:
+        if mode is not None and not stat.S_ISREG(mode):  # os.replace would put a file in place of a device
+            raise BadInput(f"{path} is not a regular file (a device, FIFO or socket): it is never replaced; "
+                           "choose another output")
+        if mode is not None and not overwrite:
             raise BadInput(f"{path} exists; pass --overwrite to replace it, or choose another output")
         blocking = next((parent for parent in path.parents if parent.exists()), None)
         if blocking is not None and not blocking.is_dir():
