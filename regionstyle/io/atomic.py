@@ -99,8 +99,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     path = Path(path)
     created = _make_folder(path)
     remove_stale_temporaries(path.parent)
-    temporary, handle = _open_temporary(path)
+    temporary: Path | None = None
     try:
+        temporary, handle = _open_temporary(path)
         with handle:
             write(handle)
             handle.flush()
@@ -112,8 +113,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
             return
         os.replace(temporary, path)
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         _remove_if_empty(created)
         if isinstance(err, OSError):
             raise write_error(path, err) from err
