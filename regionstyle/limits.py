@@ -20,6 +20,7 @@ import functools
 import logging
 import math
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 BASE_BYTES = 1 << 30
 BYTES_PER_PIXEL = {"mobilenet_v2": 2800, "vgg19": 4096, "vgg16": 4096, "random": 4096}
 DEFAULT_BYTES_PER_PIXEL = 4096
+MAX_STYLE_PIXELS = 100_000_000  # read_image's own limit
 SEGMENT_BYTES_PER_PIXEL = 2048  # a model file's input and its logits (150 classes x 4 bytes) per input pixel
 
 
@@ -177,10 +179,17 @@ def _cropped_size(path: Path, crop: tuple[float, float, float, float] | None) ->
     from regionstyle.io.inputs import input_file
 
     try:
-        with Image.open(input_file(path, what="style image")) as image:
-            width, height = image.size
+        with warnings.catch_warnings():  # the pixel count is judged below, in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(input_file(path, what="style image")) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as err:
+        raise BadInput(f"style image {path} refused as a possible decompression bomb: {err}") from None
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise BadInput(f"style image {path} is not a readable image: {err}") from None
+    if width * height > MAX_STYLE_PIXELS:  # what read_image would refuse, after the segmentation
+        raise BadInput(f"style image {path} has {width}x{height} px, more than {MAX_STYLE_PIXELS} (refused as a "
+                       "possible decompression bomb): downscale it")
     if crop is not None:
         left, top, right, bottom = crop
         width, height = max(1, round((right - left) * width)), max(1, round((bottom - top) * height))

@@ -30,8 +30,20 @@ from PIL import Image
 
 from regionstyle.limits import available_memory
 
-# Cases whose input needs some hundreds of GB: refused everywhere but on a machine with that much free.
-HUGE_MEMORY = "more than 400 GB of memory free here" if (available_memory() or 0) > 400 << 30 else None
+@dataclass(frozen=True)
+class Need:
+    """What staging a case needs; where it is missing (``missing``: why), the case skips saying so."""
+
+    what: str
+    missing: str | None = None
+
+
+NOT_ROOT = Need("a user other than root (root reads any file)",
+                "running as root" if hasattr(os, "geteuid") and os.geteuid() == 0 else None)
+# An input that needs some hundreds of GB is refused everywhere but on a machine with that much free.
+SMALL_MEMORY = Need("less than 400 GB of free memory",
+                    "more than 400 GB of memory free here" if (available_memory() or 0) > 400 << 30 else None)
+MOUNT = Need("permission to mount a small tmpfs")  # tried at run time
 SURFACES = ("images", "rules", "options", "weights", "model files", "outputs", "signals")
 
 # The standard workspace: a 48x32 photo, its label map (top half sky, bottom half building), a small
@@ -69,7 +81,7 @@ class Case:
     setup: plants the hostile input in the workspace (given its path) before the run.
     writes: files (relative to the workspace) a successful run must write; nothing else may appear.
     changes: existing files the case may change (only with --overwrite).
-    skip: a reason to skip where the case cannot be staged (e.g. running as root).
+    needs: what staging it needs, where not everywhere (it skips, saying why, where that is missing).
     """
 
     id: str
@@ -79,7 +91,7 @@ class Case:
     setup: Callable[[Path], object] | None = None
     writes: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
-    skip: str | None = None
+    needs: Need | None = None
 
 
 @dataclass
@@ -87,10 +99,13 @@ class Registry:
     """Every case of the corpus by surface: table cases and special tests alike (for the README count)."""
 
     cases: dict[str, list[str]] = field(default_factory=lambda: {surface: [] for surface in SURFACES})
+    needs: dict[str, int] = field(default_factory=dict)
 
-    def add(self, surface: str, name: str) -> None:
+    def add(self, surface: str, name: str, needs: Need | None = None) -> None:
         assert surface in SURFACES, surface
         self.cases[surface].append(name)
+        if needs is not None:
+            self.needs[needs.what] = self.needs.get(needs.what, 0) + 1
 
 
 REGISTRY = Registry()
@@ -101,14 +116,14 @@ def table(surface: str, cases: list[Case]) -> list[Case]:
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
     for case in cases:
-        REGISTRY.add(surface, case.id)
+        REGISTRY.add(surface, case.id, case.needs)
     return cases
 
 
-def special(surface: str, name: str) -> Callable[[Callable], Callable]:
+def special(surface: str, name: str, *, needs: Need | None = None) -> Callable[[Callable], Callable]:
     """Register a test function that checks one hostile situation beyond a single command line."""
     def register(test: Callable) -> Callable:
-        REGISTRY.add(surface, name)
+        REGISTRY.add(surface, name, needs)
         return test
     return register
 
@@ -188,6 +203,10 @@ def run_case(case: Case, root: Path) -> None:
 
     from regionstyle.cli import main
 
+    if case.needs is not None and case.needs.missing:
+        import pytest
+
+        pytest.skip(f"needs {case.needs.what}: {case.needs.missing}")
     ws = make_workspace(root)
     if case.setup is not None:
         case.setup(ws)

@@ -98,6 +98,4 @@ CASES = table("options", [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_hostile_option(case: Case, tmp_path) -> None:
-    if case.skip:
-        pytest.skip(case.skip)
     run_case(case, tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile import plant
-from tests.hostile.harness import RULES, Case, cli, judge, make_workspace, run_case, snapshot, special, table
+from tests.hostile.harness import MOUNT, RULES, Case, cli, judge, make_workspace, run_case, snapshot, special, table
 
 APPLY = "apply photo.png rules.toml"
 SEGMENT = "segment photo.png --model auto"
@@ -89,8 +89,6 @@ CASES = table("outputs", [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_hostile_output(case: Case, tmp_path) -> None:
-    if case.skip:
-        pytest.skip(case.skip)
     run_case(case, tmp_path)
 
 
@@ -134,29 +132,29 @@ def _run_on_disk(tmp_path: Path, args: str, *, exit: int, says: str, free_pages:
         judge(Case(args, cli(args), exit, says), result, before, snapshot(tmp_path))
 
 
-@special("outputs", "a full disk: apply leaves no partial file and says so")
+@special("outputs", "a full disk: apply leaves no partial file and says so", needs=MOUNT)
 def test_full_disk_apply(tmp_path) -> None:
     _run_on_disk(tmp_path, "apply photo.png rules.toml -o disk/out.png", exit=1, says="no space left on device")
 
 
-@special("outputs", "a full disk after the image: its manifest fails, the image is taken back")
+@special("outputs", "a full disk after the image: its manifest fails, the image is taken back", needs=MOUNT)
 def test_full_disk_between_image_and_manifest(tmp_path) -> None:
     # Two free pages hold the 48x32 image's temporary file but not the manifest's as well.
     _run_on_disk(tmp_path, "apply photo.png rules.toml -o disk/out.png --manifest", exit=1,
                  says="disk/out.png.json", free_pages=2)
 
 
-@special("outputs", "a full disk: new folders made for the output are removed again")
+@special("outputs", "a full disk: new folders made for the output are removed again", needs=MOUNT)
 def test_full_disk_new_folders(tmp_path) -> None:
     _run_on_disk(tmp_path, "apply photo.png rules.toml -o disk/a/b/out.png", exit=1, says="no space left")
 
 
-@special("outputs", "a full disk: segment writes none of its three files")
+@special("outputs", "a full disk: segment writes none of its three files", needs=MOUNT)
 def test_full_disk_segment(tmp_path) -> None:
     _run_on_disk(tmp_path, "segment photo.png --model auto -o disk/lab.png", exit=1, says="no space left",
                  free_pages=1)
 
 
-@special("outputs", "a full disk: a batch reports every image failed and leaves no marker or temporary")
+@special("outputs", "a full disk: a batch reports every image failed and leaves no marker or temporary", needs=MOUNT)
 def test_full_disk_batch(tmp_path) -> None:
     _run_on_disk(tmp_path, "batch photo.png painting.png rules.toml -o disk/out", exit=1, says="2 of 2 images failed")
