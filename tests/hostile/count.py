@@ -7,6 +7,7 @@ typed by hand. Every case counted is a test that fails unless the answer is clea
 from __future__ import annotations
 
 import importlib
+import textwrap
 
 from tests.hostile.harness import REGISTRY, SURFACES
 
@@ -47,26 +48,30 @@ def section() -> str:
     return "\n".join([
         "## Reliability",
         "",
-        f"Hostile inputs are part of the test suite (`tests/hostile/`, one file per surface, every input "
+        _wrap(f"Hostile inputs are part of the test suite (`tests/hostile/`, one file per surface, every input "
         f"generated at test time): **{total} hostile inputs, {total} answered cleanly** — each is a test that "
         f"fails on any other answer. A case that cannot be staged somewhere skips there and says why "
         f"({staged}). Clean means: no traceback; exit code 2 for bad input (model and weights "
         "files included), 1 for a failure at run time, 130 after Ctrl-C, 143 after SIGTERM; one `Error:` line "
-        "that names the problem; the inputs unchanged; nothing written, or exactly the files expected.",
+        "that names the problem; the inputs unchanged; nothing written, or exactly the files expected."),
         "",
         "| surface | inputs | for example |",
         "|---|---|---|",
         *rows,
         f"| **total** | **{total}** | |",
         "",
-        "What holds them: only regular files are read (`regionstyle/io/inputs.py`); sizes are checked before any "
+        _wrap("What holds them: only regular files are read (`regionstyle/io/inputs.py`); sizes are checked before any "
         "model loads, against the encoder's smallest usable side (from its own geometry) and the memory free "
         "now (`regionstyle/limits.py`); a NaN or infinite loss stops the run at that evaluation "
         "(`regionstyle/finite.py`); outputs are checked up front (`io.check_writable`), written through "
         "temporary files named after their host and process (a run killed with `kill -9` leaves one, the next "
         "run in that folder removes it, a live run's is never touched), and a command's files appear together "
-        "or not at all (`io.all_or_nothing`). The count above is printed by `python -m tests.hostile.count`.",
+        "or not at all (`io.all_or_nothing`). The count above is printed by `python -m tests.hostile.count`."),
     ])
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=110, break_long_words=False, break_on_hyphens=False)
 
 
 if __name__ == "__main__":

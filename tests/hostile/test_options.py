@@ -78,7 +78,10 @@ CASES = table("options", [
     option("batch-no-inputs-match", "", "matches no image", command="batch nothing*.png rules.toml -o out"),
     option("batch-input-missing", "", "no such file or folder", command="batch nope.png rules.toml -o out"),
     option("batch-size-nan", "--size nan", "--size", command=BATCH),
+    Case("size-tiny-with-a-label-map", cli(APPLY, "--size 20"), 0, "wrote out.png", writes=("out.png",)),
     # the other commands.
+    Case("sheet-size-32", cli("styles sheet -o s.png --style oil --size 32 --iterations 2 --encoder mobilenet_v2"),
+         0, "wrote s.png", writes=("s.png",)),
     option("sheet-size-tiny", "", "--size", command="styles sheet -o s.png --size 5"),
     option("sheet-encoder-unknown", "", "--encoder", command="styles sheet -o s.png --encoder nope"),
     option("sheet-style-unknown", "", "nope", command="styles sheet -o s.png --style nope --encoder random"),
