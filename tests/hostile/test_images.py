@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.hostile import plant
-from tests.hostile.harness import NOT_ROOT, Case, cli, rules_with, run_case, table
+from tests.hostile.harness import NOT_ROOT, REGISTRY, Case, cli, make_workspace, rules_with, run_case, table
 
 APPLY = "apply {} rules.toml -o out.png"
 
@@ -131,3 +131,41 @@ CASES = table("images", [
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_hostile_image(case: Case, tmp_path) -> None:
     run_case(case, tmp_path)
+
+
+# ---- the Python API: arrays and keywords, refused before any model loads ----------------------------------
+
+API_CASES = [
+    ("nan-pixels", lambda np: np.full((32, 48, 3), np.nan, np.float32), {}, "NaN or infinite"),
+    ("inf-pixels", lambda np: np.full((32, 48, 3), np.inf), {}, "NaN or infinite"),
+    ("empty-array", lambda np: np.zeros((0, 48, 3), np.uint8), {}, "expected an (H, W)"),
+    ("five-dimensions", lambda np: np.zeros((1, 1, 32, 48, 3), np.uint8), {}, "expected an (H, W)"),
+    ("bool-pixels", lambda np: np.zeros((32, 48, 3), bool), {}, "expected uint8, uint16 or float"),
+    ("two-channels", lambda np: np.zeros((32, 48, 2), np.uint8), {}, "expected an (H, W)"),
+    ("thin-array", lambda np: np.zeros((8, 10_000, 3), np.uint8), {"encoder": "random"}, "under the 16 px"),
+    ("size-nan", lambda np: np.zeros((32, 48, 3), np.uint8), {"size": float("nan")}, "size"),
+    ("unknown-keyword", lambda np: np.zeros((32, 48, 3), np.uint8), {"sise": 64}, "did you mean"),
+]
+for _name, *_ in API_CASES:
+    REGISTRY.add("images", f"api-{_name}")
+
+
+@pytest.mark.parametrize("name, make, keywords, says", API_CASES, ids=[case[0] for case in API_CASES])
+def test_hostile_api_array(name, make, keywords, says, tmp_path, monkeypatch) -> None:
+    """regionstyle.stylize: BadInput (one line, no model loaded) for arrays and keywords it cannot take."""
+    import numpy as np
+
+    import regionstyle
+    from regionstyle import session
+    from regionstyle.errors import BadInput
+
+    ws = make_workspace(tmp_path)
+    monkeypatch.setattr(session.Session, "segmenter", _no_model)
+    monkeypatch.setattr(session.Session, "encoder", _no_model)
+    with pytest.raises(BadInput) as refused:
+        regionstyle.stylize(make(np), ws / "rules.toml", **keywords)
+    assert says in str(refused.value) and "\n" not in str(refused.value)
+
+
+def _no_model(*args, **kwargs):
+    raise AssertionError("a model was loaded before the input was refused")
