@@ -51,9 +51,9 @@ def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
 
     Long sides are ``scales`` (those below the full size) when given, else they double from
     ``coarse_start``; a coarse scale whose short side would be under ``min_side`` (the encoder's smallest
-    usable side, :func:`regionstyle.limits.smallest_side`) is left out. Finer scales start from the upsampled coarser result and only refine detail, so each
-    runs a third of the iterations of the one before (at least 10): a scale costs ~4x per iteration of the
-    one before, and this keeps the finest scale from dominating (measured: 1024 px default run, see
+    usable side, :func:`regionstyle.limits.smallest_side`) is left out. Finer scales start from the
+    upsampled coarser result and only refine detail, so each runs a third of the iterations of the one
+    before (at least 10): a scale costs ~4x per iteration of the one before, and this keeps the finest scale from dominating (measured: 1024 px default run, see
     benchmarks/).
     """
     long_side = max(height, width)

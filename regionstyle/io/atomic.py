@@ -15,9 +15,6 @@ import contextvars
 import errno
 import logging
 import os
-import re
-import secrets
-import socket
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from regionstyle.errors import BadInput, RegionStyleError, WriteFailed
+from regionstyle.io.temporaries import remove_stale_temporaries, temporary_name
 
 log = logging.getLogger(__name__)
 
@@ -196,19 +194,6 @@ def _remove_if_empty(folder: Path | None) -> None:
             empty.rmdir()
 
 
-# Temporary files: ".NAME.HOST-PID.TOKEN.part". The host and process id say whose it is, so a later run can
-# remove the leftovers of a process that was killed (kill -9, a power cut) and never the file of a run that
-# is still writing into the same folder.
-_HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0])[:32] or "host"
-_TEMPORARY = re.compile(r"^\.(?P<target>.*)\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>[0-9]+)\.[0-9a-f]+\.part$")
-_CLEANED: set[Path] = set()
-
-
-def temporary_name(path: Path) -> str:
-    """The name of a new temporary file for ``path`` (target names are cut so the name stays legal)."""
-    return f".{path.name[:120]}.{_HOST}-{os.getpid()}.{secrets.token_hex(4)}.part"
-
-
 def _open_temporary(path: Path) -> tuple[Path, BinaryIO]:
     for _ in range(16):
         temporary = path.with_name(temporary_name(path))
@@ -220,43 +205,6 @@ def _open_temporary(path: Path) -> tuple[Path, BinaryIO]:
             raise write_error(path, err) from err
         return temporary, os.fdopen(fd, "wb")
     raise BadInput(f"cannot write {path}: no free temporary name beside it")
-
-
-def remove_stale_temporaries(folder: Path, *, again: bool = False) -> list[Path]:
-    """Remove the temporary files in ``folder`` that processes of this host left when they died; once per
-    folder and process unless ``again``. Returns what was removed."""
-    key = Path(os.path.abspath(folder))
-    if key in _CLEANED and not again:
-        return []
-    _CLEANED.add(key)
-    removed = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
-            match = _TEMPORARY.match(entry.name)
-            if match and match["host"] == _HOST and not _alive(int(match["pid"])):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
-    for path in removed:
-        log.info("removed %s, left by a process that stopped while writing", path)
-    return removed
-
-
-def is_temporary(name: str) -> bool:
-    """Whether a file name is one of :func:`atomic_write`'s temporaries."""
-    return _TEMPORARY.match(name) is not None
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # EPERM: it exists, under another user
-        return True
-    return True
 
 
 def _new_file_mode(path: Path) -> int:

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from regionstyle.io import atomic
+from regionstyle.io import atomic, temporaries
 from tests.hostile.harness import Case, cli, judge, make_workspace, snapshot, special
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -197,11 +197,11 @@ def test_kill_9_while_writing(tmp_path) -> None:
     os.kill(pid, signal.SIGKILL)
     _reap(pid)
     marker.unlink()
-    left = [p.name for p in ws.iterdir() if atomic.is_temporary(p.name)]
+    left = [p.name for p in ws.iterdir() if temporaries.is_temporary(p.name)]
     assert len(left) == 1 and f"-{pid}." in left[0], left  # what kill -9 leaves: nothing can clean up then
     live = subprocess.Popen(["sleep", "60"])
     try:  # another run, still writing into this folder: its temporary must survive
-        other = ws / f".other.png.{atomic._HOST}-{live.pid}.0123abcd.part"
+        other = ws / f".other.png.{temporaries.HOST}-{live.pid}.0123abcd.part"
         other.write_bytes(b"someone else's half file")
         result = _run_in(ws, cli("apply photo.png rules.toml -o out.png"))
         assert result.exit_code == 0, result.output
@@ -233,7 +233,7 @@ def test_two_batches_share_a_folder(tmp_path) -> None:
     (ws / "out").mkdir()
     live = subprocess.Popen(["sleep", "60"])
     try:
-        theirs = [ws / "out" / f".{name}.{atomic._HOST}-{live.pid}.0badc0de.part"
+        theirs = [ws / "out" / f".{name}.{temporaries.HOST}-{live.pid}.0badc0de.part"
                   for name in ("photo.png", "photo.png.json")]
         for path in theirs:
             path.write_bytes(b"the other run's file in flight")

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from regionstyle.errors import BadInput, WriteFailed
-from regionstyle.io import atomic
+from regionstyle.io import atomic, temporaries
 
 
 @pytest.fixture()
@@ -34,15 +34,15 @@ def _leftover(folder, name: str, host: str, pid: int):
 
 
 def test_a_temporary_names_its_host_and_process(tmp_path):
-    name = atomic.temporary_name(tmp_path / "out.png")
-    assert atomic.is_temporary(name) and f"{atomic._HOST}-{os.getpid()}." in name
-    assert len(atomic.temporary_name(tmp_path / ("x" * 250 + ".png"))) < 255  # legal where the target is
+    name = temporaries.temporary_name(tmp_path / "out.png")
+    assert temporaries.is_temporary(name) and f"{temporaries.HOST}-{os.getpid()}." in name
+    assert len(temporaries.temporary_name(tmp_path / ("x" * 250 + ".png"))) < 255  # legal where the target is
 
 
 def test_only_dead_processes_leftovers_are_removed(tmp_path, live_pid):
-    dead = _leftover(tmp_path, "a.png", atomic._HOST, dead_pid())
-    live = _leftover(tmp_path, "b.png", atomic._HOST, live_pid)
-    mine = _leftover(tmp_path, "c.png", atomic._HOST, os.getpid())
+    dead = _leftover(tmp_path, "a.png", temporaries.HOST, dead_pid())
+    live = _leftover(tmp_path, "b.png", temporaries.HOST, live_pid)
+    mine = _leftover(tmp_path, "c.png", temporaries.HOST, os.getpid())
     other_host = _leftover(tmp_path, "d.png", "elsewhere", dead_pid())
     not_ours = tmp_path / ".e.png.part"
     not_ours.write_bytes(b"?")
