@@ -23,6 +23,7 @@ from maskrules.model import Rule, RuleSet
 from maskrules.names import KeyPath, join_key
 from maskrules.settings import SettingRule, check_setting, parse_defaults, parse_segmentation
 from maskrules.styles import DEFAULT_BUILTIN_STYLES, StyleResolver
+from maskrules.textfile import read_text
 
 _TOP_LEVEL = ("map", "rule", "styles", "groups", "segmentation", "defaults")
 _RULE_KEYS = frozenset({"classes", "style", "strength", "priority", "name"})
@@ -33,8 +34,8 @@ def load_rules(path: str | Path, *, builtin_styles: Mapping[str, frozenset[str] 
                settings: Mapping[str, SettingRule] | None = None) -> RuleSet:
     """Read and parse a rules file (UTF-8 TOML); relative paths in it are relative to its folder."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:  # ValueError: NUL in the name, or bytes that are not UTF-8
+        text = read_text(path)
+    except (OSError, ValueError) as exc:  # ValueError: NUL in the name, not UTF-8, not a regular file
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise RuleError(f"cannot read rules file: {reason}", path=path) from None
     return parse_rules(text, source=path, builtin_styles=builtin_styles, settings=settings)

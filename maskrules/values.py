@@ -147,8 +147,12 @@ def check_file(value: object, *, base_dir: Path, what: str) -> Path:
     resolved = Path(os.path.abspath(base_dir / text)) if "\0" not in text else None
     try:
         exists = resolved is not None and resolved.is_file()
+        special = not exists and resolved is not None and resolved.exists()
     except (OSError, ValueError):  # names too long or otherwise unusable for this file system
-        exists = False
+        exists = special = False
+    if special:  # a folder, a FIFO, a device: reading one blocks or never ends
+        kind = "a folder" if resolved.is_dir() else "not a regular file (a FIFO, socket or device?)"
+        raise BadValue(f"{what} {resolved} is {kind}; give a file")
     if not exists:
         shown = str(resolved) if resolved is not None else repr(text)
         raise BadValue(f"{what} not found: {shown}")

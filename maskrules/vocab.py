@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from maskrules.errors import RuleError
 from maskrules.names import did_you_mean, normalize_name
+from maskrules.textfile import read_text
 from maskrules.vocab_data import ADE20K_150, BUILTIN_ALIASES, CITYSCAPES_19, VOC_21, ClassList
 
 _ID_LINE = re.compile(r"\s*(\d+)\s*[\s:,]\s*(\S.*?)\s*")
@@ -159,7 +160,7 @@ def _spells(given: tuple[str, ...], builtin: tuple[str, ...]) -> bool:
 def load_class_list(path: str | Path) -> Vocabulary:
     """Read a class-list file (UTF-8) with :func:`vocabulary_from_class_list`; errors name the file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
         return vocabulary_from_class_list(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise RuleError(f"cannot read class list: {exc}", path=path) from None

@@ -25,12 +25,26 @@ class BadImage(BadInput):
     """An image file that cannot be read: missing, empty, truncated, not an image, or too large."""
 
 
+class BadModelFile(BadInput):
+    """A segmentation model file that its runtime cannot load or run, or whose output does not fit its
+    descriptor: the user's file, so bad input (exit code 2), like a broken image."""
+
+
 class WeightsUnavailable(RegionStyleError):
     """Pretrained weights are neither cached nor downloadable; the message lists the ways out."""
 
 
 class MissingDependency(RegionStyleError):
     """An optional runtime (onnxruntime, ai-edge-litert ...) is not installed; names the extra to install."""
+
+
+class WriteFailed(RegionStyleError):
+    """An output could not be written for a reason of the moment (a full disk, an I/O error); nothing
+    half-written is left behind."""
+
+
+class NumericalFailure(RegionStyleError):
+    """The optimisation produced NaN or infinite values; it stopped at the evaluation where they appeared."""
 
 
 class SegmentationError(RegionStyleError):

@@ -17,6 +17,7 @@ import maskrules
 from regionstyle import io
 from regionstyle.config import TransferConfig, make_config, working_size
 from regionstyle.datatypes import LoadedImage, StylizeResult
+from regionstyle.errors import BadInput
 from regionstyle.io.encode import check_options
 from regionstyle.rules import load_ruleset
 
@@ -110,8 +111,11 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
     output = Path(output)
     source = image.path if isinstance(image, LoadedImage) else Path(image)
     ruleset = load_ruleset(rules)
+    if not ruleset.rules:  # the output would be a copy of the photo: surely not what was meant
+        raise BadInput(f"{ruleset.source or 'the rules'} holds no rules ([map] entries or [[rule]] tables): "
+                       "nothing would be styled")
     config = config or make_config(ruleset.defaults, **(settings or {}))
-    inputs = [p for p in (source, ruleset.source, labels) if p is not None]
+    inputs = input_files(source, ruleset, config, labels=labels, segmenter_weights=segmenter_weights)
     fmt = check_outputs(output, options, inputs=inputs)
     photo = image if isinstance(image, LoadedImage) else io.read_image(source)
     if options.layers is not None:
@@ -120,11 +124,23 @@ def stylize_file(image: str | Path | LoadedImage, rules: maskrules.RuleSet | str
         psd.check_size(working_size(photo.size, config))
     result = pipeline.run(photo, ruleset, config, labels=labels, segmenter_weights=segmenter_weights,
                           session=session, on_progress=on_progress)
-    written = write_result(output, result, photo, fmt=fmt, options=options, protect=inputs)
-    written.update(write_editor_files(result, config, options=options, protect=[*inputs, output]))
-    report = {"input": str(source), "output": str(output), **result.report, "written": written}
-    manifest = write_manifest(manifest_path(output), report) if options.manifest else None
+    with io.all_or_nothing():  # the image, its editor files and its manifest appear together or not at all
+        written = write_result(output, result, photo, fmt=fmt, options=options, protect=inputs)
+        written.update(write_editor_files(result, config, options=options, protect=[*inputs, output]))
+        report = {"input": str(source), "output": str(output), **result.report, "written": written}
+        manifest = write_manifest(manifest_path(output), report) if options.manifest else None
     return FileResult(output, manifest, report, result)
+
+
+def input_files(source: Path, ruleset: maskrules.RuleSet, config: TransferConfig, *,
+                labels: str | Path | None = None, segmenter_weights: str | Path | None = None) -> list[Path]:
+    """Every file a run reads: none of them may be written over, even with ``overwrite`` (the photo, the
+    rules, the files the rules name, a label map or mask folder, a start image, weights files)."""
+    from regionstyle.rules import folder_files, referenced_files
+
+    named = [source, ruleset.source, labels, segmenter_weights, config.encoder_weights,
+             None if config.init in ("content", "noise") else config.init]
+    return [Path(p) for p in named if p is not None] + referenced_files(ruleset) + folder_files(labels)
 
 
 def write_result(output: Path, result: StylizeResult, photo: LoadedImage, *, fmt: str, options: OutputOptions,

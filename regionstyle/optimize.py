@@ -15,10 +15,12 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from regionstyle import finite
 from regionstyle.config import TransferConfig
 from regionstyle.datatypes import Progress
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
+from regionstyle.limits import smallest_side
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
 
@@ -44,13 +46,14 @@ class StyledRegion:
 
 
 def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
-             scales: tuple[int, ...] | None = None) -> list[tuple[tuple[int, int], int]]:
+             scales: tuple[int, ...] | None = None, min_side: int = 8) -> list[tuple[tuple[int, int], int]]:
     """(size, iterations) per scale, coarse to fine, ending at the full size.
 
     Long sides are ``scales`` (those below the full size) when given, else they double from
-    ``coarse_start``. Finer scales start from the upsampled coarser result and only refine detail, so each
-    runs a third of the iterations of the one before (at least 10): a scale costs ~4x per iteration of the
-    one before, and this keeps the finest scale from dominating (measured: 1024 px default run, see
+    ``coarse_start``; a coarse scale whose short side would be under ``min_side`` (the encoder's smallest
+    usable side, :func:`regionstyle.limits.smallest_side`) is left out. Finer scales start from the
+    upsampled coarser result and only refine detail, so each runs a third of the iterations of the one
+    before (at least 10): a scale costs ~4x per iteration of the one before, and this keeps the finest scale from dominating (measured: 1024 px default run, see
     benchmarks/).
     """
     long_side = max(height, width)
@@ -61,6 +64,7 @@ def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
         while halves[-1] / 2 >= coarse_start * 0.75:
             halves.append(round(halves[-1] / 2))
         sides = halves[::-1]
+    sides = [side for side in sides[:-1] if side * min(height, width) / long_side >= min_side] + sides[-1:]
     plan = []
     for step, side in enumerate(sides):
         factor = side / long_side
@@ -82,7 +86,7 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
     """
     device = content.device
     steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=config.iterations,
-                     scales=config.scales)
+                     scales=config.scales, min_side=smallest_side(encoder, plan.taps))
     torch.manual_seed(config.seed)
     start = init if init is not None else content
     if config.init == "noise":
@@ -168,6 +172,7 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
             pixels.clamp_(0, 1)  # keep pixels displayable; L-BFGS tolerates this projection in practice
         optimizer.zero_grad()
         loss, terms = evaluate(pixels, problem, encoder, autocast_dtype=dtype)
+        finite.check_terms(terms, evaluation=count + 1, size=tuple(pixels.shape[-2:]))
         loss.backward()
         count += 1
         report(min(count, iterations), terms)
@@ -186,6 +191,7 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
             optimizer.step(closure)
     else:
         raise ValueError(f"optimizer {config.optimizer!r}: expected 'lbfgs' or 'adam'")
+    finite.check_pixels(pixels.detach())  # a last step may follow a non-finite gradient
     return pixels.detach().clamp(0, 1).contiguous()
 
 

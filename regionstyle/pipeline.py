@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import maskrules
-from regionstyle import blend, color, optimize, segment
+from regionstyle import blend, color, limits, optimize, segment
 from regionstyle.config import TransferConfig, working_size
 from regionstyle.datatypes import LoadedImage, RegionMasks, Segmentation, StylizeResult
 from regionstyle.optimize import ProgressCallback, StyledRegion
@@ -37,6 +37,8 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     session = session or Session()
     clock = time.perf_counter()
     device = resolve_device(config.device)
+    limits.check_run(photo.size, config, what=str(photo.path or "the photo"), device=str(device),
+                     style_images=limits.image_styles(ruleset), encoder=session.custom_encoder)
     threads = use_threads(config.threads)
     pixels, alpha = _working_pixels(photo, config)
     segmentation, segmenter_note, resolution, masks = _regions(pixels, ruleset, config, labels, device, session,

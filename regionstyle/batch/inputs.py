@@ -8,7 +8,6 @@ re-running a batch whose outputs sit beside its inputs does not stylise its own 
 
 from __future__ import annotations
 
-import glob
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +47,8 @@ def find_inputs(inputs: Sequence[str | Path], *, recursive: bool = False) -> lis
             found.append(Found(path, path.parent, explicit=True))
         elif path.is_dir():
             found += _scan(path, recursive=recursive)
+        elif path.exists():  # a FIFO, a device: never read as an image
+            raise BadInput(f"{argument} is not a regular file (a FIFO, socket or device?); give image files")
         elif _MAGIC & set(str(argument)):
             found += _expand(str(argument), recursive=recursive)
         else:
@@ -67,9 +68,11 @@ def _scan(folder: Path, *, recursive: bool) -> list[Found]:
 def _expand(pattern: str, *, recursive: bool) -> list[Found]:
     root = _fixed_prefix(pattern)
     found: list[Found] = []
-    for match in sorted(glob.glob(pattern, recursive=True)):
-        path = Path(match)
-        if path.is_dir():
+    # pathlib's "**" never follows links to folders; glob.glob's does, and a link loop (a/loop -> .) made
+    # "photos/**/*.jpg" run for minutes.
+    rest = Path(pattern).relative_to(root) if root != Path(".") else Path(pattern)
+    for path in sorted(root.glob(str(rest))):
+        if path.is_dir() and not _hidden(path, root):
             found += _scan(path, recursive=recursive)
         elif _wanted(path, root):
             found.append(Found(path, root))
@@ -86,8 +89,11 @@ def _fixed_prefix(pattern: str) -> Path:
 
 
 def _wanted(path: Path, root: Path) -> bool:
-    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-    return path.is_file() and not hidden and image_format(path) is not None and not is_batch_output(path)
+    return path.is_file() and not _hidden(path, root) and image_format(path) is not None and not is_batch_output(path)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def is_batch_output(path: Path) -> bool:

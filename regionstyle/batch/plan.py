@@ -17,6 +17,7 @@ import maskrules
 from regionstyle.batch.inputs import Found, image_format
 from regionstyle.batch.resume import manifest_path, referenced_files
 from regionstyle.errors import BadInput, RegionStyleError
+from regionstyle.io.atomic import check_inside
 
 # The suffix each format gets when it is not the input's own (whose spelling, .jpeg or .JPG, is kept).
 FORMAT_SUFFIX = {"png": "png", "jpeg": "jpg", "tiff": "tif", "webp": "webp", "bmp": "bmp"}
@@ -79,6 +80,8 @@ def plan_batch(found: Sequence[Found], rules: Path, options: BatchOptions) -> li
     items = [_plan_item(f, Path(rules), Path(options.output_folder), options) for f in found]
     referenced = {p.resolve() for rules_file in {i.rules for i in items} for p in _referenced(rules_file)}
     items = [i for i, f in zip(items, found) if f.explicit or i.source.resolve() not in referenced]
+    for item in items:  # --name is user text: '../x' or '/abs/x' must not leave the output folder
+        check_inside(item.output, options.output_folder)
     refuse_clashes(items, allow_same_folder=options.allow_same_folder)
     if options.layers:
         from regionstyle.batch.layers import refuse_layer_clashes
@@ -110,6 +113,9 @@ def _plan_item(found: Found, rules: Path, folder: Path, options: BatchOptions) -
 def output_format(options: BatchOptions, source_format: str) -> str:
     """--format, else the suffix written in --name, else the input's format; checked against --bit-depth."""
     named = None if "{ext}" in options.name else image_format(Path(options.name))
+    if named is None and "{ext}" not in options.name:  # "{stem}.json" would be a PNG named .json
+        raise BadInput(f"--name {options.name!r} ends in no image suffix: end it with .{{ext}} or a suffix such "
+                       "as .png or .jpg")
     if options.format is not None and named is not None and named != options.format:
         raise BadInput(f"--name {options.name!r} means {named} but --format says {options.format}; drop one")
     fmt = options.format or named or source_format

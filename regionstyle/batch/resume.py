@@ -27,6 +27,7 @@ import maskrules
 from regionstyle.io import atomic_write
 from regionstyle.config import TransferConfig
 from regionstyle.files import manifest_path
+from regionstyle.rules import folder_files, referenced_files  # noqa: F401  (part of this module's API)
 from regionstyle.errors import BadInput
 
 UP_TO_DATE = "up to date"
@@ -52,27 +53,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
-    """Files a rules file refers to: label map, model file, class list, style images (blends flattened)."""
-    spec = ruleset.segmentation
-    files = [p for p in (spec.labels, spec.model_file, spec.classes_file) if p is not None]
-    files += folder_files(spec.masks)  # region masks an editor may have changed
-    refs = [rule.style for rule in ruleset.rules if rule.style is not None] + list(ruleset.styles.values())
-    while refs:
-        ref = refs.pop()
-        refs += [member for member, _ in ref.blend]
-        if ref.image is not None:
-            files.append(Path(ref.image))
-    return sorted(set(files))
-
-
-def folder_files(folder: Path | str | None) -> list[Path]:
-    """The files of a region-mask folder (``--labels DIR``, ``[segmentation] masks``); [] for None or a file."""
-    if folder is None or not Path(folder).is_dir():
-        return []
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in (".png", ".json"))
 
 
 def fingerprint_parts(source: Path, rules: Path, ruleset: maskrules.RuleSet, config: TransferConfig, *,
@@ -137,14 +117,14 @@ def output_state(output: Path, fingerprint: str, *, overwrite: bool) -> str:
 
 
 def start(output: Path, fingerprint: str) -> None:
-    """Mark ``output`` as in progress, after removing temporaries that a killed run left for it."""
-    remove_leftovers(output)
+    """Mark ``output`` as in progress (atomic_write removes the temporaries that killed runs left in its
+    folder, and only those: another run writing there keeps its own)."""
     marker = {"status": "started", "fingerprint": fingerprint, "output": str(output)}
     atomic_write(manifest_path(output), lambda handle: handle.write(json.dumps(marker).encode("utf-8")))
 
 
 def remove_leftovers(output: Path) -> None:
-    """Remove the temporaries of ``output`` and its manifest that a killed writer left (``.NAME.*.part``)."""
+    """Remove the temporaries of ``output`` and its manifest that a lost (Ray) worker left, live or not."""
     for name in (output.name, manifest_path(output).name):
         for leftover in output.parent.glob(f".{glob.escape(name)}.*.part"):  # atomic_write's temporaries
             with contextlib.suppress(OSError):
@@ -157,6 +137,15 @@ def abandon(output: Path) -> None:
     if manifest is not None and manifest.get("status") == "started" and not output.exists():
         with contextlib.suppress(OSError):
             manifest_path(output).unlink()
+
+
+def remove_unfinished(output: Path, layers: Path | None = None) -> None:
+    """Remove an image (and its PSD) written in this attempt whose manifest could not be written after it."""
+    for path in (output, layers):
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    abandon(output)
 
 
 def complete_manifest(source: Path, output: Path, rules: Path, parts: dict[str, Any], fingerprint: str,

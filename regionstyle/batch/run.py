@@ -155,7 +155,11 @@ class ImageWork:
         manifest = resume.complete_manifest(item.source, item.output, item.rules, parts, fingerprint, done.report)
         if self.options.layers:
             manifest.update(batch_layers.manifest_entry(item))
-        files.write_manifest(item.manifest, manifest)  # last: "complete"
+        try:
+            files.write_manifest(item.manifest, manifest)  # last: "complete"
+        except RegionStyleError:  # e.g. the disk filled up: the image without its manifest is not kept
+            resume.remove_unfinished(item.output, batch_layers.layers_path(item) if self.options.layers else None)
+            raise
         return "done", f"wrote {item.output}", manifest
 
     def _plan(self, item: BatchItem) -> tuple[maskrules.RuleSet, Any, dict[str, Any]]:

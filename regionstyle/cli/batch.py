@@ -13,7 +13,7 @@ from regionstyle.cli.apply import given_settings, io_options, new_session
 from regionstyle.cli.cluster import cluster_options, cluster_runner
 from regionstyle.cli.options import global_options, transfer_options
 from regionstyle.cli.progress import ProgressBar, show_progress
-from regionstyle.cli.group import IMAGE, CliError, Globals, main, reported_errors
+from regionstyle.cli.group import IMAGE, CliError, Globals, Terminated, main, reported_errors
 
 
 @main.command("batch")
@@ -70,8 +70,9 @@ def batch_command(g: Globals, inputs: tuple[str, ...], rules: Path, output_dir: 
                 summary = on_cluster(items, options, view)
         except batch.BatchInterrupted as stop:
             view.finish(stop.summary)
-            raise CliError(f"interrupted: {stop.summary.done} done before Ctrl-C; re-run the same command to "
-                           "finish the rest", 130) from None
+            term = isinstance(stop.__context__, Terminated)
+            raise CliError(f"interrupted: {stop.summary.done} done before {'SIGTERM' if term else 'Ctrl-C'}; "
+                           "re-run the same command to finish the rest", 143 if term else 130) from None
         finally:
             view.close()
         view.finish(summary)

@@ -29,17 +29,21 @@ def explain(g: Globals, image: Path, rules: Path, labels: Path | None, classes: 
         from regionstyle import io, pipeline
         from regionstyle.rules import load_ruleset
 
+        from regionstyle.rules import folder_files, referenced_files
+
+        ruleset = load_ruleset(rules)
+        inputs = [image, rules, *[Path(p) for p in (labels, classes, segmenter_weights) if p is not None],
+                  *referenced_files(ruleset), *folder_files(labels)]
         if overlay is not None:
-            io.check_writable([overlay], protect=[image, rules], overwrite=overwrite)
+            io.check_writable([overlay], protect=inputs, overwrite=overwrite)
             io.output_format(overlay, None)
         photo = io.read_image(image)
-        ruleset = load_ruleset(rules)
         data, masks, _ = pipeline.explain(photo.pixels, ruleset, labels=labels, classes=classes,
                                           segmenter_weights=segmenter_weights, device=g.device or "auto")
         if overlay is not None:
             from regionstyle.overlay import region_overlay
 
-            data["overlay"] = str(io.write_image(overlay, region_overlay(photo.pixels, masks), protect=[image, rules]))
+            data["overlay"] = str(io.write_image(overlay, region_overlay(photo.pixels, masks), protect=inputs))
         emit(g, data, render(data))
 
 

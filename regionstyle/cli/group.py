@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,20 +59,57 @@ class CliError(click.ClickException):
         self.exit_code = exit_code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a job scheduler's stop): handled like Ctrl-C, so files in flight are removed."""
+
+
 @contextmanager
 def reported_errors(g: Globals) -> Iterator[None]:
-    """Turn library errors into one clean line (or a traceback with --debug)."""
+    """Turn library errors into one clean line (or a traceback with --debug): exit code 2 for bad input,
+    1 for failures at run time (running out of memory included), 130 for Ctrl-C, 143 for SIGTERM."""
     from maskrules import RuleError
 
     try:
-        yield
+        with _sigterm_interrupts():
+            yield
     except (RegionStyleError, RuleError) as exc:
         if g.debug:
             raise
-        code = getattr(exc, "exit_code", 2)
-        raise CliError(str(exc), code) from None
+        raise CliError(one_line(str(exc)), getattr(exc, "exit_code", 2)) from None
+    except Terminated:
+        raise CliError("terminated (SIGTERM); nothing half-written was left", 143) from None
     except KeyboardInterrupt:
         raise CliError("interrupted", 130) from None
+    except (MemoryError, RuntimeError) as exc:
+        if g.debug or not _out_of_memory(exc):
+            raise  # a bug, not a condition of the moment: its traceback is wanted
+        raise CliError(f"out of memory ({one_line(str(exc))[:200]}); try a smaller --size", 1) from None
+
+
+def one_line(text: str) -> str:
+    """A message as one line: a library's multi-line text (torch, onnxruntime) joined with spaces."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip()) or "error"
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"  # torch's, by name
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a command runs, SIGTERM raises :class:`Terminated` (main thread only; restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

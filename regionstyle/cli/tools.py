@@ -31,21 +31,27 @@ def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights
 
         from regionstyle import io
         from regionstyle import segment as segment_stage
+        from regionstyle.errors import BadInput
         from regionstyle.overlay import label_overlay
         from regionstyle.session import resolve_device
 
         outputs = [output, output.with_suffix(".overlay.png"), output.with_suffix(".classes.txt")]
-        io.check_writable(outputs, protect=[image], overwrite=overwrite)
-        io.output_format(output, None)  # a label map needs a lossless image suffix: refused here, before work
+        inputs = [image, *[Path(p) for p in (model, segmenter_weights) if p is not None and Path(p).exists()]]
+        io.check_writable(outputs, protect=inputs, overwrite=overwrite)
+        if io.output_format(output, None) not in ("png", "tiff"):  # refused here, before the model runs
+            raise BadInput(f"cannot write the label map {output} as {output.suffix}: use .png or .tif (lossless: "
+                           "compression would change class ids)")
         photo = io.read_image(image)
         name, why = (model, "named") if model != "auto" else segment_stage.choose_segmenter([])
         segmenter = segment_stage.build_segmenter(name, device=str(resolve_device(g.device or "auto")),
                                                   weights=segmenter_weights)
         seg = segmenter.segment([photo.pixels])[0]
         dtype = np.uint8 if len(seg.class_names) <= 256 else np.uint16
-        written = io.write_label_map(output, seg.labels.astype(dtype), protect=[image])
-        overlay = io.write_image(outputs[1], label_overlay(photo.pixels, seg.labels, seg.class_names), protect=[image])
-        io.write_text_atomic(outputs[2], "".join(f"{i} {n}\n" for i, n in enumerate(seg.class_names)))
+        with io.all_or_nothing():  # the three files appear together or not at all
+            written = io.write_label_map(output, seg.labels.astype(dtype), protect=inputs)
+            overlay = io.write_image(outputs[1], label_overlay(photo.pixels, seg.labels, seg.class_names),
+                                     protect=inputs)
+            io.write_text_atomic(outputs[2], "".join(f"{i} {n}\n" for i, n in enumerate(seg.class_names)))
         share = np.bincount(seg.labels.ravel(), minlength=len(seg.class_names)) / seg.labels.size
         found = {seg.class_names[i]: round(float(share[i]), 5) for i in np.argsort(-share) if share[i] > 0}
         data = {"labels": str(written), "overlay": str(overlay), "classes": str(outputs[2]),
@@ -149,7 +155,7 @@ def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path |
         from regionstyle.sheet import render_sheet
         from regionstyle.styles import BUILTIN_STYLES
 
-        inputs = [Path(path) for path in (photo, labels) if path is not None]
+        inputs = [Path(path) for path in (photo, labels, encoder_weights) if path is not None]
         io.check_writable([output], protect=inputs, overwrite=overwrite)
         io.output_format(output, None)
         chosen = list(names) or list(BUILTIN_STYLES)

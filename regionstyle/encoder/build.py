@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 def resolve_auto(name: str, *, weights_file: str | Path | None = None) -> tuple[str, str]:
     """(the encoder that will run, why): ``auto`` is VGG19 if its weights are at hand, else MobileNetV2."""
+    if name == "random" and weights_file is not None:  # it would silently ignore them
+        raise BadInput(f"the random encoder takes no weights, but encoder_weights = {weights_file} was given: "
+                       "name the encoder the weights are for (mobilenet_v2, vgg19, vgg16)")
     if name != "auto":
         return name, "named in the settings"
     vgg19 = ENCODERS["vgg19"]
@@ -69,7 +72,7 @@ def build_encoder(name: str, *, taps: Iterable[str] | None = None, weights_file:
     arch = "vgg19" if name == "random" else name
     state = None if name == "random" else torch_hub.load_state_dict(
         ENCODERS[name].weights, local_file=weights_file, download=download, on_progress=on_download)
-    body = _fitted(lambda: build_vgg(arch, state_dict=state, seed=seed), weights_file or name, arch)
+    body = _fitted(lambda: build_vgg(arch, state_dict=state, seed=seed), weights_file or name, arch, state)
     source = f"random(seed={seed})" if state is None else str(weights_file or "imagenet (torchvision)")
     info = EncoderInfo(name, source, "imagenet", pretrained=state is not None)
     return _encoder(body=body, taps=_pick(vgg_layer_names(body), taps, name), mean=IMAGENET_MEAN,
@@ -82,26 +85,32 @@ def _build_mobilenet(taps: tuple[str, ...], weights_file: str | Path | None,
         state, declared = load_bundled_encoder()
         source = "bundled (TF-slim ImageNet)"
     else:
-        declared = load_local_convention(Path(weights_file))
+        declared = load_local_convention(Path(weights_file), architecture="mobilenet_v2")
         state = torch_hub.read_torch_file(Path(weights_file))
         source = str(weights_file)
     tf_padding = declared.get("padding") == "tf_same"
     signed = list(declared.get("input_range", [])) == [-1.0, 1.0]
     body = _fitted(lambda: build_mobilenet_v2(state_dict=state, tf_same_padding=tf_padding),
-                   weights_file or "the bundled weights", "mobilenet_v2")
+                   weights_file or "the bundled weights", "mobilenet_v2", state)
     info = EncoderInfo("mobilenet_v2", source, "tf" if signed or tf_padding else "torchvision", pretrained=True)
     return _encoder(body=body, taps=_pick(mobilenet_layer_names(), taps, "mobilenet_v2"),
                     mean=SIGNED_MEAN if signed else IMAGENET_MEAN, std=SIGNED_STD if signed else IMAGENET_STD,
                     info=info, softmax_temperature=softmax_temperature)
 
 
-def _fitted(build, source: str | Path, arch: str) -> nn.Sequential:
-    """Run a builder that loads a state dict strictly; a checkpoint that does not fit is one clear line."""
+def _fitted(build, source: str | Path, arch: str, state: dict | None = None) -> nn.Sequential:
+    """Run a builder that loads a state dict strictly; a checkpoint that does not fit is one clear line
+    (what the file looks like, and torch's first complaint)."""
     try:
         body = build()
-    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BadInput(f"weights {source} do not fit the {arch} architecture: {first}") from None
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        from regionstyle.weights.inspect import describe
+
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        detail = lines[1] if len(lines) > 1 and lines[0].startswith("Error(s) in loading") else lines[0]
+        looks = f": the file looks like {describe(state)}" if state else ""
+        raise BadInput(f"weights {source} do not fit the {arch} architecture{looks}; "
+                       f"{detail[:160]}{'...' if len(detail) > 160 else ''}") from None
     if any(not torch.isfinite(p).all() for p in body.parameters()):
         raise BadInput(f"weights {source} hold NaN or infinite values")
     return body

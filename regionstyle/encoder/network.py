@@ -162,16 +162,20 @@ def _spatial_ops(module: nn.Module) -> list[SpatialOp]:
     return ops
 
 
-def load_local_convention(weights_file: Path) -> dict:
+def load_local_convention(weights_file: Path, *, architecture: str | None = None) -> dict:
     """The input convention a local state dict declares in a ``<name>.toml`` beside it, or {}.
 
     Keys read: ``input_range`` ([-1, 1] means TensorFlow-style scaling) and ``padding`` ("tf_same").
     Declared, never guessed: without a descriptor, torchvision's conventions are assumed.
     """
     descriptor = weights_file.with_suffix(".toml")
-    if not descriptor.is_file():
+    if not descriptor.exists():  # a FIFO or folder there is refused by the reader, not ignored
         return {}
+    from regionstyle.io.inputs import read_input_text
+    from regionstyle.weights.inspect import check_conventions
+
     try:
-        return tomllib.loads(descriptor.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read weights descriptor {descriptor}: {exc}") from exc
+        data = tomllib.loads(read_input_text(descriptor, what="weights descriptor"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"cannot read weights descriptor {descriptor}: {exc}") from None
+    return check_conventions(data, descriptor, weights_file=weights_file, architecture=architecture)

@@ -11,14 +11,15 @@ format), :mod:`~regionstyle.io.png` and :mod:`~regionstyle.io.tiff` (16-bit meta
 """
 
 from regionstyle.io.arrays import from_array, from_pil, to_array_like, to_pil
-from regionstyle.io.atomic import atomic_write, check_writable, refuse_protected, write_text_atomic
+from regionstyle.io.atomic import (
+    all_or_nothing, atomic_write, check_inside, check_writable, refuse_protected, write_text_atomic)
 from regionstyle.io.encode import SUFFIX_FORMATS, output_format
 from regionstyle.io.pixels import orient, to_uint8, to_uint16
 from regionstyle.io.read import read_color_label_map, read_image, read_label_map
 from regionstyle.io.write import write_image, write_label_map
 
 __all__ = [
-    "SUFFIX_FORMATS", "atomic_write", "check_writable", "from_array", "from_pil", "orient", "output_format", "read_color_label_map",
+    "SUFFIX_FORMATS", "all_or_nothing", "atomic_write", "check_inside", "check_writable", "from_array", "from_pil", "orient", "output_format", "read_color_label_map",
     "read_image", "read_label_map", "refuse_protected", "to_array_like", "to_pil", "to_uint16", "to_uint8",
     "write_image", "write_label_map", "write_text_atomic",
 ]

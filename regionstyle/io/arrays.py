@@ -29,6 +29,8 @@ def from_array(array: np.ndarray) -> LoadedImage:
     elif array.dtype == np.uint16:
         values = array.astype(np.float32) / 65535.0
     elif np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():  # clipping would keep NaN, and the optimiser would meet it
+            raise BadImage("the array holds NaN or infinite values: expected pixels in [0, 1]")
         values = np.clip(array.astype(np.float32), 0.0, 1.0)
     else:
         raise BadImage(f"expected uint8, uint16 or float pixels, got {array.dtype}")

@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from regionstyle.datatypes import LoadedImage
 from regionstyle.errors import BadImage
 from regionstyle.io import tiff
+from regionstyle.io.inputs import read_input_bytes
 from regionstyle.io.pixels import (
     FULL_PRECISION_MODES,
     GREY16_MODES,
@@ -130,14 +131,7 @@ def _refuse_lossy_labels(path: Path, image: Image.Image) -> None:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadImage(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise BadImage(f"{path} is a folder, not an image file") from None
-    except OSError as err:
-        raise BadImage(f"cannot read {path}: {err.strerror or err}") from err
+    data = read_input_bytes(path, what="image file", error=BadImage)  # regular files only: no FIFO, no /dev/zero
     if not data:
         raise BadImage(f"{path} is empty (0 bytes), not an image")
     return data

@@ -71,12 +71,12 @@ def load_vocabulary(classes: maskrules.Vocabulary | str | Path) -> maskrules.Voc
 
     if isinstance(classes, maskrules.Vocabulary):
         return classes
-    if isinstance(classes, Path) or Path(str(classes)).expanduser().is_file():
+    named = Path(str(classes)).expanduser()
+    if isinstance(classes, Path) or (named.exists() and not named.is_dir()):  # a FIFO is refused when read
         path = Path(classes).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"cannot read class list {path}: {exc}") from exc
+        from regionstyle.io.inputs import read_input_text
+
+        text = read_input_text(path, what="class list")
         try:
             return maskrules.vocabulary_from_class_list(text, name=path.stem)
         except maskrules.RuleError as exc:

@@ -6,9 +6,11 @@ descriptor, overridden by the rules' ``[segmentation]`` table or command-line op
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from regionstyle.config import MAX_SIDE
 from regionstyle.errors import BadInput
 
 LAYOUTS = ("NCHW", "NHWC")
@@ -45,12 +47,26 @@ class InputConventions:
         _check_choice("input_layout", self.layout, LAYOUTS)
         _check_choice("channel_order", self.channel_order, CHANNEL_ORDERS)
         _check_choice("output", self.output, OUTPUTS)
-        if self.size is not None and (len(self.size) != 2 or min(self.size) < 1):
-            raise BadInput(f"input_size: expected [height, width] of positive integers, got {list(self.size)}")
+        if self.size is not None and (len(self.size) != 2 or min(self.size) < 1 or max(self.size) > MAX_SIDE):
+            raise BadInput(f"input_size: expected [height, width], integers in [1, {MAX_SIDE}], got {list(self.size)}")
+        if self.short_side is not None and not 1 <= self.short_side <= MAX_SIDE:
+            raise BadInput(f"short_side: expected an integer in [1, {MAX_SIDE}], got {self.short_side}")
+        _check_numbers("input_range", self.input_range, count=2)
+        if self.input_range[0] >= self.input_range[1]:
+            raise BadInput(f"input_range: expected [low, high] with low < high, got {list(self.input_range)}")
         if (self.mean is None) != (self.std is None):
             raise BadInput("mean and std must be given together")
-        if self.std is not None and min(self.std) <= 0:
-            raise BadInput(f"std: expected positive values, got {list(self.std)}")
+        if self.mean is not None:
+            _check_numbers("mean", self.mean, count=3)
+            _check_numbers("std", self.std, count=3)
+            if min(self.std) <= 0:
+                raise BadInput(f"std: expected positive values, got {list(self.std)}")
+        if self.size is not None:  # the model's input and its class scores, allocated per image
+            from regionstyle.limits import SEGMENT_BYTES_PER_PIXEL, check_memory
+
+            check_memory(self.size[0] * self.size[1], bytes_per_pixel=SEGMENT_BYTES_PER_PIXEL,
+                         what=f"a model input of {self.size[1]}x{self.size[0]} px (input_size)",
+                         fix="check input_size in the model's model.toml")
 
     def scaled_mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
         """(mean, std) on the [0, 1] pixel scale, or None when the input range is used instead."""
@@ -78,14 +94,29 @@ _FIELDS = set(_FIELD_FOR_KEY.values())
 
 
 def _coerce(key: str, value: Any) -> Any:
-    if key in ("input_size", "input_range", "mean", "std"):
+    if key == "input_size":
+        if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
+            raise BadInput(f"input_size: expected [height, width] as integers, got {value!r}")
+        return tuple(value)
+    if key == "short_side" and not _is_int(value):
+        raise BadInput(f"short_side: expected an integer, got {value!r}")
+    if key in ("input_range", "mean", "std"):
         try:
-            return tuple(int(v) if key == "input_size" else float(v) for v in value)
-        except (TypeError, ValueError):
+            return tuple(float(v) for v in value)
+        except (TypeError, ValueError, OverflowError):
             raise BadInput(f"{key}: expected a list of numbers, got {value!r}") from None
     if key in ("input_layout", "channel_order"):
         return str(value).upper()
     return str(value).lower() if key == "output" else value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_numbers(key: str, values: tuple[float, ...], *, count: int) -> None:
+    if len(values) != count or not all(math.isfinite(v) for v in values):
+        raise BadInput(f"{key}: expected {count} finite numbers, got {list(values)}")
 
 
 def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:

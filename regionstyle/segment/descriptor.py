@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regionstyle.errors import BadInput
+from regionstyle.io.inputs import input_file, read_input_text
 from regionstyle.segment.conventions import InputConventions
 
 if TYPE_CHECKING:
@@ -62,12 +63,12 @@ def find_model(path: str | Path) -> tuple[Path, Path | None]:
         if "file" not in data:
             raise BadInput(f"{path}: the descriptor needs file = \"<model file beside it>\"")
         model = path.parent / str(data["file"])
-        if not model.is_file():
+        if not model.exists():
             raise BadInput(f"{path}: file = {data['file']!r} but {model} does not exist")
-        return model, path
+        return input_file(model, what="model file"), path
     if path.suffix.lower() not in MODEL_SUFFIXES:
         raise BadInput(f"{path}: not a model file; expected one of {', '.join(MODEL_SUFFIXES)} or a model.toml")
-    return path, _descriptor_beside(path)
+    return input_file(path, what="model file"), _descriptor_beside(path)
 
 
 def _model_in_folder(folder: Path) -> Path:
@@ -109,7 +110,8 @@ def read_descriptor(path: str | Path, *, spec: SegmentationSpec | None = None) -
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    text = read_input_text(path, what="model descriptor")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput(f"cannot read model descriptor {path}: {exc}") from exc
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"cannot read model descriptor {path}: {exc}") from None

@@ -44,7 +44,7 @@ def load_label_map_segmentation(path: str | Path, *, classes: maskrules.Vocabula
     path = Path(path).expanduser()
     vocabulary = load_vocabulary(classes)
     legend = legend_file(path)
-    if legend.is_file():  # a colour-coded map: its legend beside it says which colour is which class
+    if legend.exists():  # a colour-coded map (a legend that is a FIFO or folder is refused by its reader): its legend beside it says which colour is which class
         ids = read_color_label_map(path, read_legend(legend, vocabulary))
     else:
         ids = read_label_map(path)
@@ -66,7 +66,9 @@ def read_legend(path: Path, vocabulary: maskrules.Vocabulary) -> dict[tuple[int,
     by a space) are skipped. Raises BadInput naming the line of any mistake.
     """
     legend: dict[tuple[int, int, int], int] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    from regionstyle.io.inputs import read_input_text
+
+    for number, line in enumerate(read_input_text(path, what="legend").splitlines(), start=1):
         text = line.strip()
         if not text or text.startswith("# ") or text == "#":
             continue
@@ -100,7 +102,11 @@ def fit_to_image(labels: np.ndarray, image_size: tuple[int, int], *, what: str) 
     (h, w), (height, width) = labels.shape, image_size
     if (h, w) == (height, width):
         return labels.astype(np.int32, copy=False)
-    if abs((w / h) / (width / height) - 1.0) > ASPECT_TOLERANCE:
+    # A photo resized to a small --size has sides rounded to whole pixels: up to half a pixel on each side,
+    # which moves the aspect ratio of a 32x21 image by 2.4%. That much (|w*H - h*W| <= (w + h) / 2) is the
+    # same shape, whatever the tolerance.
+    rounding = abs(w * height - h * width) <= (w + h) / 2
+    if not rounding and abs((w / h) / (width / height) - 1.0) > ASPECT_TOLERANCE:
         raise BadInput(f"label map {what} is {w}x{h} but the photo is {width}x{height}: their aspect "
                        f"ratios differ by more than {ASPECT_TOLERANCE:.0%}; make the map for this photo")
     log.warning("label map %s is %dx%d, the photo %dx%d: resizing the map (nearest neighbour)",

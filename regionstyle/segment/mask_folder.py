@@ -27,6 +27,7 @@ import numpy as np
 import maskrules
 from regionstyle.datatypes import RegionMasks, Segmentation
 from regionstyle.errors import BadImage, BadInput
+from regionstyle.io.inputs import read_input_text
 from regionstyle.segment.regions import REMAINDER, feather
 
 log = logging.getLogger(__name__)
@@ -82,10 +83,14 @@ def mask_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
         raise BadInput(f"region masks: {folder} is not a folder (write one with --masks DIR)")
     if (folder / INDEX).is_file():
         try:
-            entries = json.loads((folder / INDEX).read_text(encoding="utf-8"))["regions"]
+            entries = json.loads(read_input_text(folder / INDEX, what="regions index"))["regions"]
             found = {str(e["name"]): folder / str(e["file"]) for e in entries}
         except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(f"region masks: {folder / INDEX} is not a regions index ({exc})") from None
+        outside = [str(path.name if path.parent == folder else path) for path in found.values()
+                   if path.parent != folder or path.name in ("", ".", "..")]
+        if outside:  # the index names files of this folder only, never ../photo.png or /etc/...
+            raise BadInput(f"region masks: {folder / INDEX} names files outside {folder}: {', '.join(outside)}")
         return {name: path for name, path in found.items() if path.is_file()}
     return {path.stem: path for path in sorted(folder.glob("*.png"))}
 

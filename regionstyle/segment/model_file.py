@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regionstyle.datatypes import Segmentation
-from regionstyle.errors import BadInput, SegmentationError
+from regionstyle.errors import BadInput, BadModelFile
 from regionstyle.segment.base import load_vocabulary
 from regionstyle.segment.conventions import InputConventions
 from regionstyle.segment.descriptor import read_descriptor
@@ -78,7 +78,7 @@ class ModelFileSegmenter:
                 return output, 2
             if output.shape[0] == k:
                 return output, 0
-        raise SegmentationError(
+        raise BadModelFile(
             f"{self.name}: output of shape {output.shape} does not fit {self.conventions.output!r} with "
             f"{k} classes ({self.vocabulary.name}); check output / classes in its model.toml")
 

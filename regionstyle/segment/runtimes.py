@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from regionstyle.errors import MissingDependency, SegmentationError
+from regionstyle.errors import BadModelFile, MissingDependency
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class OnnxRunner:
         try:
             self._session = ort.InferenceSession(str(path), providers=providers)
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-            raise SegmentationError(f"onnxruntime cannot load {path}: {exc}") from exc
+            raise BadModelFile(f"onnxruntime cannot load {path}: {exc}") from exc
         first = self._session.get_inputs()[0]
         self._input_name = first.name
         self.input_shape = tuple(d if isinstance(d, int) and d > 0 else None for d in first.shape)
@@ -51,7 +51,8 @@ class OnnxRunner:
         try:
             return self._session.run(None, {self._input_name: cast_input(batch, self.input_dtype)})[0]
         except Exception as exc:  # shape/type mismatches surface as onnxruntime's own exception types
-            raise SegmentationError(f"onnxruntime failed on an input of shape {batch.shape}: {exc}") from exc
+            raise BadModelFile(f"onnxruntime failed on an input of shape {batch.shape}: {exc} (do input_layout and "
+                               "input_size in its model.toml fit the model?)") from exc
 
 
 class TFLiteRunner:
@@ -71,7 +72,7 @@ class TFLiteRunner:
                 self._interpreter.allocate_tensors()
         except Exception as exc:  # the runtime raises bare RuntimeError/ValueError for bad files
             detail = " ".join("".join(said).split())[:300]
-            raise SegmentationError(f"the TFLite runtime cannot load {path}: {exc} {detail}".strip()) from exc
+            raise BadModelFile(f"the TFLite runtime cannot load {path}: {exc} {detail}".strip()) from exc
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self.input_shape = tuple(int(d) if d > 0 else None for d in self._input["shape_signature"])
@@ -87,8 +88,8 @@ class TFLiteRunner:
             self._interpreter.set_tensor(self._input["index"], cast_input(batch, self.input_dtype))
             self._interpreter.invoke()
         except (RuntimeError, ValueError) as exc:
-            raise SegmentationError(
-                f"the TFLite runtime failed on an input of shape {batch.shape}: {exc}") from exc
+            raise BadModelFile(f"the TFLite runtime failed on an input of shape {batch.shape}: {exc} (do "
+                               "input_layout and input_size in its model.toml fit the model?)") from exc
         # A view of the interpreter's buffer, not a copy (160 MB of ADE20K logits): valid until the next run.
         out = self._interpreter.tensor(self._output["index"])()
         scale, zero_point = self._output.get("quantization", (0.0, 0))
@@ -126,5 +127,5 @@ def open_runtime(path: Path, *, device: str = "cpu") -> OnnxRunner | TFLiteRunne
     """The runner for a model file, by suffix."""
     runner = {".onnx": OnnxRunner, ".tflite": TFLiteRunner}.get(path.suffix.lower())
     if runner is None:
-        raise SegmentationError(f"no runtime for {path.suffix!r} files; expected .onnx or .tflite")
+        raise BadModelFile(f"no runtime for {path.suffix!r} files; expected .onnx or .tflite")
     return runner(path, device=device)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from regionstyle.errors import BadInput, WeightsUnavailable
 from regionstyle.weights.cache import regionstyle_home, torch_hub_checkpoints
+from regionstyle.weights.inspect import check_state_dict
 from regionstyle.weights.download import ProgressCallback, download_file, downloads_allowed
 from regionstyle.weights.spec import SEGMENTER_OPTION, WeightSpec
 
@@ -63,7 +64,7 @@ def load_state_dict(spec: WeightSpec, *, local_file: str | Path | None = None, d
     Always ``torch.load(..., weights_only=True)``: a checkpoint is data, never code.
     """
     path = Path(local_file).expanduser() if local_file else cached_file(spec)
-    if local_file and not path.is_file():
+    if local_file and not path.exists():
         raise BadInput(f"weights file not found: {path}")
     if path is None:
         allowed = downloads_allowed() if download is None else download
@@ -77,14 +78,17 @@ def read_torch_file(path: Path) -> dict:
     """A state dict from a torch file, loaded as data only; BadInput naming the file when it is not one."""
     import torch
 
+    from regionstyle.io.inputs import input_file
+
+    input_file(path, what="weights file")  # torch.load would block on a FIFO and read /dev/zero forever
     log.info("loading weights from %s", path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for files that are not checkpoints
-        raise BadInput(f"cannot load weights file {path}: {exc}") from exc
-    if not isinstance(state, dict):
-        raise BadInput(f"weights file {path} holds a {type(state).__name__}, not a state dict")
-    return state
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise BadInput(f"cannot load weights file {path} (not a torch checkpoint of plain tensors): "
+                       f"{first[:200]}") from None
+    return check_state_dict(state, path)
 
 
 def offline_message(spec: WeightSpec, expected: Path, *, reason: str = "not cached") -> str:

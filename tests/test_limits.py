@@ -1,0 +1,94 @@
+"""Size limits before any model loads: the encoder's smallest usable side and the memory a run needs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from regionstyle import limits
+from regionstyle.config import make_config
+from regionstyle.errors import BadInput, NumericalFailure
+from regionstyle.optimize import schedule
+
+
+def _runs_at(encoder, taps, side: int) -> bool:
+    """Whether the encoder's forward pass gives every tap at least one position at side x side."""
+    try:
+        with torch.no_grad():
+            features = encoder(torch.rand(1, 3, side, side), taps=tuple(taps))
+    except RuntimeError:  # "Output size is too small"
+        return False
+    return all(min(f.shape[-2:]) >= 1 for f in features.values())
+
+
+def test_smallest_side_of_the_tiny_encoder_matches_its_forward_pass(tiny_encoder):
+    encoder, plan = tiny_encoder
+    side = limits.smallest_side(encoder, plan.taps)
+    assert _runs_at(encoder, plan.taps, side) and not _runs_at(encoder, plan.taps, side - 1)
+
+
+@pytest.mark.parametrize("name", ["random", "mobilenet_v2"])
+def test_registered_smallest_side_from_the_skeleton_matches_the_real_network(name):
+    from regionstyle.encoder.build import load_encoder
+    from regionstyle.encoder.registry import ENCODERS
+
+    encoder, _ = load_encoder(name)
+    side = limits.registered_smallest_side(name)  # built on the meta device: no weights
+    taps = ENCODERS[name].plan.taps
+    assert side == limits.smallest_side(encoder, taps)
+    assert _runs_at(encoder, taps, side) and (side == 1 or not _runs_at(encoder, taps, side - 1))
+
+
+def test_coarse_scales_thinner_than_the_encoder_are_left_out():
+    plain = schedule(32, 600, coarse_start=150, iterations=90)
+    assert [size for size, _ in plain] == [(8, 150), (16, 300), (32, 600)]
+    kept = schedule(32, 600, coarse_start=150, iterations=90, min_side=16)
+    assert [size for size, _ in kept] == [(16, 300), (32, 600)]  # 150 px long would be 8 px short
+    assert kept[0][1] == 90  # the first scale kept gets the full iteration budget
+
+
+def test_a_thin_photo_is_refused_with_the_limit_and_the_way_out():
+    with pytest.raises(BadInput) as refused:
+        limits.check_run((8, 10_000), make_config(encoder="random"), what="wide.png", device="cpu")
+    message = str(refused.value)
+    assert "10000x8" in message and "16 px the random encoder needs" in message and "crop" in message
+    with pytest.raises(BadInput, match="give --size 400 or more"):
+        limits.check_run((400, 16), make_config(encoder="random", size=64), what="tall.png", device="cpu")
+
+
+def test_the_memory_limit_names_a_size_that_fits(monkeypatch):
+    monkeypatch.setattr(limits, "available_memory", lambda device="cpu": limits.BASE_BYTES + 4096 * 1_000_000)
+    config = make_config(encoder="vgg19", size=2000)
+    with pytest.raises(BadInput) as refused:
+        limits.check_run((750, 1000), config, what="photo.jpg", device="cpu")
+    suggested = int(str(refused.value).split("give a smaller --size (about ")[1].split()[0])
+    assert 1000 <= suggested <= 1155  # 1.0 Mpx at 4:3 is 1155 x 866, rounded down to a multiple of 16
+    limits.check_run((750, 1000), make_config(encoder="vgg19", size=suggested), what="photo.jpg", device="cpu")
+
+
+def test_without_a_memory_figure_nothing_is_refused_for_memory(monkeypatch):
+    monkeypatch.setattr(limits, "available_memory", lambda device="cpu": None)
+    limits.check_run((1000, 1000), make_config(encoder="random", size=16384), what="p", device="cpu")
+
+
+def test_a_nan_loss_stops_the_run_at_the_first_evaluation(tiny_encoder):
+    from regionstyle.optimize import StyledRegion, optimize
+    from regionstyle.style.targets import StyleSource
+
+    encoder, plan = tiny_encoder
+    weight = encoder.body[0].weight
+    saved = weight.detach().clone()
+    content = torch.rand(3, 32, 32)
+    source = StyleSource("noise", (torch.rand(3, 32, 32),), (1.0,))
+    evaluations = []
+    try:
+        with torch.no_grad():
+            weight.fill_(1e38)  # finite weights whose activations overflow
+        with pytest.raises(NumericalFailure, match="evaluation 1 of the 32x32 px scale"):
+            optimize(content, torch.ones(1, 32, 32), [StyledRegion("all", 0, source)], encoder=encoder, plan=plan,
+                     config=make_config(iterations=5, coarse_start=32, precision="fp32"),
+                     on_progress=evaluations.append)
+    finally:
+        with torch.no_grad():
+            weight.copy_(saved)  # the fixture is shared by the session
+    assert evaluations == []  # stopped before reporting (or stepping on) a non-finite loss
