@@ -52,7 +52,7 @@ def _start(ws: Path, argv: tuple[str, ...], hook) -> tuple[int, Path, Path]:
     return pid, marker, result_file
 
 
-def _wait_for(marker: Path, pid: int, *, timeout: float = 60.0) -> None:
+def _wait_for(marker: Path, pid: int, *, timeout: float = 240.0) -> None:  # a busy machine loads slowly
     deadline = time.monotonic() + timeout
     while not marker.exists():
         if os.waitpid(pid, os.WNOHANG)[0] != 0:
