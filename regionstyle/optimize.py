@@ -22,6 +22,7 @@ from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
+from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ TargetCache = dict[tuple[str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
 @dataclass(frozen=True)
 class StyledRegion:
-    """A region to stylise: its row in the mask tensor, its style and its rule parameters."""
+    """A region to stylise: its row in the mask tensor, its style and its rule parameters.
+
+    coarse: for a layered style, the source of its coarse part; ``source`` is then the fine part's, which
+    drives the fine taps, the colour and the start (:mod:`regionstyle.style.layered`).
+    """
 
     name: str
     index: int
@@ -43,6 +48,7 @@ class StyledRegion:
     strength: float = 1.0
     content_weight: float | None = None
     use_color: bool = True
+    coarse: StyleSource | None = None
 
 
 def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
@@ -99,7 +105,8 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
             image = _lay_in(image, anchor, size)
         fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
         problem = build_problem(content, masks, regions, size=size, encoder=encoder,
-                                plan=plan.fine if fine else plan, config=config, target_cache=target_cache)
+                                plan=plan.fine if fine else plan, config=config, target_cache=target_cache,
+                                fine_taps=plan.fine_taps)
         report = clock.reporter(scale, size, on_progress)
         image = run_scale(image, problem, encoder, config=config, iterations=iterations, report=report)
     return image[0].clamp(0, 1)
@@ -115,10 +122,12 @@ def _lay_in(image: torch.Tensor, anchor: tuple[torch.Tensor, torch.Tensor], size
 @torch.no_grad()
 def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion], *,
                   size: tuple[int, int], encoder: FeatureEncoder, plan: LayerPlan, config: TransferConfig,
-                  target_cache: TargetCache | None) -> ScaleProblem:
+                  target_cache: TargetCache | None, fine_taps: frozenset[str] | None = None) -> ScaleProblem:
     """Everything a scale's loss needs that does not depend on the pixels being optimised.
 
     content: (3, H, W) the photo, whose features the content loss keeps; it is resized to ``size``.
+    fine_taps: the taps layered styles take from their fine part (default: ``plan.fine_taps``; a fine-scale
+    sub-plan is given its parent's split).
     """
     scaled = F.interpolate(content[None], size=size, mode="bilinear", antialias=True)
     scaled_masks = resize_masks(masks, size)
@@ -126,7 +135,8 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     per_layer = layer_masks(scaled_masks, encoder, style_taps, mode=config.mask_mode)
     terms = []
     for region in regions:
-        target = _target(region.source, encoder, style_taps, max(size), content.device, target_cache)
+        target = _region_target(region, encoder, style_taps, plan.fine_taps if fine_taps is None else fine_taps,
+                                max(size), content.device, target_cache)
         region_layers = usable_taps({tap: m[region.index] for tap, m in per_layer.items()}, region.name)
         area = float(scaled_masks[region.index].mean())
         terms.append(RegionTerm(region.name, target, region_layers, scaled_masks[region.index],
@@ -137,6 +147,19 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     return ScaleProblem(plan=plan, regions=tuple(terms), content_target=content_features,
                         content_weights=_content_weights(scaled_masks, regions, content_features.shape[-2:]),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights)
+
+
+def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[str, ...], fine_taps: frozenset[str],
+                   long_side: int, device: torch.device, cache: TargetCache | None) -> StyleTarget:
+    """A region's target: its style's, or for a layered style the fine part's on the fine taps and the
+    coarse part's on the others (:func:`regionstyle.style.layered.merge_targets`)."""
+    if region.coarse is None:
+        return _target(region.source, encoder, taps, long_side, device, cache)
+    fine, coarse = layered.split_taps(taps, fine_taps)
+    # With no fine tap at this scale the fine part still gives the colour (its coarse Grams are then replaced).
+    fine_target = _target(region.source, encoder, fine or taps, long_side, device, cache)
+    coarse_target = _target(region.coarse, encoder, coarse, long_side, device, cache) if coarse else None
+    return layered.merge_targets(fine_target, coarse_target)
 
 
 def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
