@@ -116,3 +116,21 @@ def test_layers_and_match_errors(folder: Path, text: str, key_path: str, message
     assert "\n" not in str(err)
     if message is not None:
         assert err.message == message
+
+
+def test_the_examples_in_docs_rules_md_parse(tmp_path: Path):
+    import re
+
+    from tests.paths import PROJECT
+
+    text = (PROJECT / "docs" / "rules.md").read_text()
+    section = text[text.index("### Layered styles"):text.index("## Class names, aliases and groups")]
+    blocks = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2
+    (tmp_path / "paintings").mkdir()
+    for name in ("starry.jpg", "shipwreck.jpg", "street.jpg", "monet.jpg"):
+        (tmp_path / "paintings" / name).write_bytes(b"")
+    for block in blocks:
+        rs = parse_rules(block, source=tmp_path / "rules.toml", settings=SETTINGS,
+                         builtin_styles=builtin_param_names())
+        assert any(rule.style.kind == "layers" or rule.style.match for rule in rs.rules)
