@@ -24,6 +24,7 @@ from regionstyle.limits import smallest_side
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
 from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
+from regionstyle.tiling import MARGIN, TILE, Window, needs_tiles, windows
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
     ``coarse_start``; a coarse scale whose short side would be under ``min_side`` (the encoder's smallest
     usable side, :func:`regionstyle.limits.smallest_side`) is left out. Finer scales start from the
     upsampled coarser result and only refine detail, so each runs a third of the iterations of the one
-    before (at least 10): a scale costs ~4x per iteration of the one before, and this keeps the finest scale from dominating (measured: 1024 px default run, see
-    benchmarks/).
+    before (at least 10): a scale costs ~4x per iteration of the one before, and this keeps the finest
+    scale from dominating (measured: 1024 px default run, see benchmarks/).
     """
     long_side = max(height, width)
     if scales:
@@ -104,11 +105,18 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         if anchor is not None and scale > 0:
             image = _lay_in(image, anchor, size)
         fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
-        problem = build_problem(content, masks, regions, size=size, encoder=encoder,
-                                plan=plan.fine if fine else plan, config=config, target_cache=target_cache,
-                                fine_taps=plan.fine_taps)
-        report = clock.reporter(scale, size, on_progress)
-        image = run_scale(image, problem, encoder, config=config, iterations=iterations, report=report)
+        scale_plan = plan.fine if fine else plan
+        scaled = F.interpolate(content[None], size=size, mode="bilinear", antialias=True)[0]
+        scaled_masks = resize_masks(masks, size)
+        work = ScaleWork(scaled, scaled_masks, regions, encoder=encoder, plan=scale_plan, config=config,
+                         long_side=max(size), target_cache=target_cache,
+                         fine_taps=plan.fine_taps)
+        if needs_tiles(size):
+            image = refine_in_tiles(image, work, iterations=iterations, clock=clock, scale=scale,
+                                    on_progress=on_progress)
+        else:
+            report = clock.reporter(scale, size, on_progress, evaluations=iterations)
+            image = run_scale(image, work.problem(), encoder, config=config, iterations=iterations, report=report)
     return image[0].clamp(0, 1)
 
 
@@ -119,33 +127,70 @@ def _lay_in(image: torch.Tensor, anchor: tuple[torch.Tensor, torch.Tensor], size
     return image * (1 - weight) + pinned.to(image) * weight.to(image)
 
 
+@dataclass(frozen=True)
+class ScaleWork:
+    """One scale's fixed inputs: the photo and region masks resized to it, and how to build its loss.
+
+    content: (3, h, w) the photo at this scale (its features are what the content loss keeps); masks:
+    (R, h, w). long_side: the scale's long side, which sizes the style exemplars even when a window of the
+    scale is optimised alone, so textures keep one size relative to the photo. fine_taps: the taps layered
+    styles take from their fine part (None: ``plan.fine_taps``; a fine-scale sub-plan is given its parent's
+    split, :attr:`regionstyle.encoder.LayerPlan.fine_taps`).
+    """
+
+    content: torch.Tensor
+    masks: torch.Tensor
+    regions: Sequence[StyledRegion]
+    encoder: FeatureEncoder
+    plan: LayerPlan
+    config: TransferConfig
+    long_side: int
+    target_cache: TargetCache | None
+    fine_taps: frozenset[str] | None = None
+
+    @property
+    def split(self) -> frozenset[str]:
+        return self.plan.fine_taps if self.fine_taps is None else self.fine_taps
+
+    def problem(self, window: Window | None = None) -> ScaleProblem:
+        """The loss of the whole scale, or of one window of it."""
+        if window is None:
+            return build_problem(self.content, self.masks, self.regions, work=self)
+        top, left, bottom, right = window.outer
+        masks = self.masks[:, top:bottom, left:right]
+        # A region with a sliver of the window would chase its whole style with a few pixels; it was
+        # styled at the coarser scales, and its own windows refine it.
+        present = [region for region in self.regions if float(masks[region.index].mean()) >= MIN_WINDOW_SHARE]
+        return build_problem(self.content[:, top:bottom, left:right], masks, present, work=self)
+
+
+# Work of a tiled scale against the same scale in one piece: (outer / inner area) x (1 + 1/2 pass).
+TILED_COST = ((TILE + 2 * MARGIN) / TILE) ** 2 * 1.5
+# A region under this share of a window is left to the content and smoothness terms there.
+MIN_WINDOW_SHARE = 0.01
+
+
 @torch.no_grad()
 def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion], *,
-                  size: tuple[int, int], encoder: FeatureEncoder, plan: LayerPlan, config: TransferConfig,
-                  target_cache: TargetCache | None, fine_taps: frozenset[str] | None = None) -> ScaleProblem:
-    """Everything a scale's loss needs that does not depend on the pixels being optimised.
-
-    content: (3, H, W) the photo, whose features the content loss keeps; it is resized to ``size``.
-    fine_taps: the taps layered styles take from their fine part (default: ``plan.fine_taps``; a fine-scale
-    sub-plan is given its parent's split).
-    """
-    scaled = F.interpolate(content[None], size=size, mode="bilinear", antialias=True)
-    scaled_masks = resize_masks(masks, size)
+                  work: ScaleWork) -> ScaleProblem:
+    """Everything the loss over ``content`` (3, h, w) and ``masks`` (R, h, w) needs that does not depend on
+    the pixels being optimised."""
+    encoder, plan, config = work.encoder, work.plan, work.config
     style_taps = tuple(tap for tap, _ in plan.style)
-    per_layer = layer_masks(scaled_masks, encoder, style_taps, mode=config.mask_mode)
+    per_layer = layer_masks(masks, encoder, style_taps, mode=config.mask_mode)
     terms = []
     for region in regions:
-        target = _region_target(region, encoder, style_taps, plan.fine_taps if fine_taps is None else fine_taps,
-                                max(size), content.device, target_cache)
+        target = _region_target(region, encoder, style_taps, work.split, work.long_side, content.device,
+                                work.target_cache)
         region_layers = usable_taps({tap: m[region.index] for tap, m in per_layer.items()}, region.name)
-        area = float(scaled_masks[region.index].mean())
-        terms.append(RegionTerm(region.name, target, region_layers, scaled_masks[region.index],
+        area = float(masks[region.index].mean())
+        terms.append(RegionTerm(region.name, target, region_layers, masks[region.index],
                                 region.strength, area, region.use_color))
-    content_features = encoder(scaled, taps=(plan.content,))[plan.content][0].float()
+    content_features = encoder(content[None], taps=(plan.content,))[plan.content][0].float()
     weights = LossWeights(style=config.style_weight if config.style_weight is not None else plan.style_weight,
                           content=config.content_weight, tv=config.tv_weight, color=config.color_weight)
     return ScaleProblem(plan=plan, regions=tuple(terms), content_target=content_features,
-                        content_weights=_content_weights(scaled_masks, regions, content_features.shape[-2:]),
+                        content_weights=_content_weights(masks, regions, content_features.shape[-2:]),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights)
 
 
@@ -160,6 +205,34 @@ def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[st
     fine_target = _target(region.source, encoder, fine or taps, long_side, device, cache)
     coarse_target = _target(region.coarse, encoder, coarse, long_side, device, cache) if coarse else None
     return layered.merge_targets(fine_target, coarse_target)
+
+
+def refine_in_tiles(image: torch.Tensor, work: ScaleWork, *, iterations: int, clock: _Clock, scale: int,
+                    on_progress: ProgressCallback | None) -> torch.Tensor:
+    """Optimise a print-sized scale window by window (see :mod:`regionstyle.tiling`); returns (1, 3, h, w).
+
+    Every window starts from the current image, is optimised with its margin of context, and writes back
+    its centre. A second pass over the grid moved by half a tile, with half the iterations, dissolves the
+    first pass's joins (each now lies mid-window).
+    """
+    size = tuple(image.shape[-2:])
+    passes = [(windows(size, tile=TILE, margin=MARGIN), iterations),
+              (windows(size, tile=TILE, margin=MARGIN, shifted=True), max(5, iterations // 2))]
+    report = clock.reporter(scale, size, on_progress,
+                            evaluations=sum(len(grid) * its for grid, its in passes))
+    done = 0
+    image = image.clone()
+    for grid, its in passes:
+        for window in grid:
+            top, left, bottom, right = window.outer
+            refined = run_scale(image[..., top:bottom, left:right], work.problem(window), work.encoder,
+                                config=work.config, iterations=its,
+                                report=lambda count, terms, base=done: report(base + count, terms))
+            rows, cols = window.inner_in_outer()
+            inner_top, inner_left, inner_bottom, inner_right = window.inner
+            image[..., inner_top:inner_bottom, inner_left:inner_right] = refined[..., rows, cols]
+            done += its
+    return image
 
 
 def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
@@ -241,12 +314,14 @@ class _Clock:
 
     def __init__(self, steps: list[tuple[tuple[int, int], int]]) -> None:
         self.steps = steps
-        self.work = [size[0] * size[1] * its for size, its in steps]
+        # A tiled scale optimises each window's margin too, and a second half-length pass (~2.3x).
+        self.work = [size[0] * size[1] * its * (TILED_COST if needs_tiles(size) else 1) for size, its in steps]
         self.start = time.perf_counter()
 
-    def reporter(self, scale: int, size: tuple[int, int], on_progress: ProgressCallback | None
-                 ) -> Callable[[int, dict[str, float]], None]:
-        iterations = self.steps[scale][1]
+    def reporter(self, scale: int, size: tuple[int, int], on_progress: ProgressCallback | None, *,
+                 evaluations: int) -> Callable[[int, dict[str, float]], None]:
+        """A report(evaluation, losses) for a scale that runs ``evaluations`` in all (windows included)."""
+        iterations = evaluations
 
         def report(iteration: int, losses: dict[str, float]) -> None:
             if on_progress is None:

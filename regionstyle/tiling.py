@@ -12,6 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A scale (or an exemplar) with more pixels than this is worked on in windows. The bundled MobileNetV2's
+# forward+backward holds ~1.9 kB per pixel (1024x768: 1.5 GB over the process's 0.7 GB; 2048x1536: 5.6 GB,
+# measured), so a 1024x1024 window stays near 2 GB and a 4096x3072 run fits in 4 GB with its full-size
+# images beside it.
+TILE_ABOVE = 1_600_000
+# Multiples of 32, the encoders' largest stride: a window's kept centre then starts on a feature position
+# at every layer, so statistics gathered window by window add up to those of the whole image.
+TILE = 832
+MARGIN = 96
+
 
 @dataclass(frozen=True)
 class Window:
@@ -59,3 +69,21 @@ def windows(size: tuple[int, int], *, tile: int, margin: int, shifted: bool = Fa
                      min(width, right + margin))
             result.append(Window(outer, (top, left, bottom, right)))
     return result
+
+
+def needs_tiles(size: tuple[int, int]) -> bool:
+    """Whether an image of ``size`` (height, width) is worked on in windows."""
+    return size[0] * size[1] > TILE_ABOVE
+
+
+def feature_slices(window: Window, layer_size: tuple[int, int]) -> tuple[slice, slice]:
+    """The kept centre of ``window`` in the coordinates of a feature map of ``layer_size`` computed over its
+    outer window: exact when the window's offsets are multiples of the layer's stride (see ``TILE``)."""
+    (height, width), (layer_h, layer_w) = window.size, layer_size
+    rows, cols = window.inner_in_outer()
+
+    def scaled(part: slice, length: int, layer_length: int) -> slice:
+        stop = layer_length if part.stop == length else round(part.stop * layer_length / length)
+        return slice(round(part.start * layer_length / length), stop)
+
+    return scaled(rows, height, layer_h), scaled(cols, width, layer_w)

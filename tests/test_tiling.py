@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 import pytest
 
+from regionstyle.style.gram import gram, masked_gram
 from regionstyle.tiling import windows
 
 
@@ -35,3 +37,93 @@ def test_the_shifted_grid_puts_its_joins_inside_the_first_grids_tiles():
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError):
         windows((10, 10), tile=0, margin=1)
+
+
+@pytest.fixture()
+def small_tiles(monkeypatch):
+    """Tiles of 32 px with 16 px margins (multiples of the tiny encoder's stride 4) above 2000 pixels."""
+    from regionstyle import optimize
+    from regionstyle.style import targets
+
+    for module in (optimize, targets):
+        monkeypatch.setattr(module, "TILE", 32)
+        monkeypatch.setattr(module, "MARGIN", 16)
+        monkeypatch.setattr(module, "needs_tiles", lambda size: size[0] * size[1] > 2000)
+
+
+def _painting(height: int, width: int) -> torch.Tensor:
+    noise = torch.rand(1, 3, height // 6, width // 6, generator=torch.Generator().manual_seed(5))
+    return torch.nn.functional.interpolate(noise, size=(height, width), mode="bicubic")[0].clamp(0, 1)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_an_exemplar_read_in_windows_has_the_grams_of_the_whole(tiny_encoder, small_tiles, masked):
+    from regionstyle.style import targets
+
+    encoder, plan = tiny_encoder
+    image = _painting(80, 100)
+    region = None
+    if masked:
+        region = torch.zeros(1, 80, 100)
+        region[:, 10:70, 20:90] = 1.0
+    taps = tuple(tap for tap, _ in plan.style)
+    tiled = targets.exemplar_grams(image, region, encoder, taps)
+    targets.needs_tiles = lambda size: False  # the same image in one piece (monkeypatch restores it)
+    single = targets.exemplar_grams(image, region, encoder, taps)
+    for tap in taps:
+        assert torch.allclose(tiled[tap], single[tap], rtol=1e-4, atol=1e-6), tap
+
+
+def _two_region_problem(height: int = 72, width: int = 96):
+    from regionstyle.optimize import StyledRegion
+    from regionstyle.style.targets import StyleSource
+
+    content = _painting(height, width) * 0.3 + 0.35
+    masks = torch.zeros(2, height, width)
+    masks[0, : height // 2] = 1
+    masks[1, height // 2:] = 1
+    regions = [StyledRegion("top", 0, StyleSource("a", (_painting(64, 64),), (1.0,))),
+               StyledRegion("bottom", 1, StyleSource("b", (1 - _painting(64, 64),), (1.0,)))]
+    return content, masks, regions
+
+
+def test_a_tiled_scale_refines_every_window_into_one_texture_per_region(tiny_encoder, small_tiles):
+    from regionstyle.config import TransferConfig
+    from regionstyle.optimize import optimize
+
+    encoder, plan = tiny_encoder
+    content, masks, regions = _two_region_problem()
+    config = TransferConfig(iterations=30, scales=(48,), seed=0, precision="fp32")
+    seen = []
+    result = optimize(content, masks, regions, encoder=encoder, plan=plan, config=config, on_progress=seen.append)
+    finest = [step for step in seen if step.scale == step.scales]
+    assert finest and finest[-1].iteration == finest[-1].iterations  # progress counts every window's work
+    first_pass = windows((72, 96), tile=32, margin=16)
+    assert len(first_pass) > 4
+    # every window was optimised: no window of the result equals the start image upsampled
+    change = (result - content).abs().mean(0)
+    for window in first_pass:
+        top, left, bottom, right = window.inner
+        assert float(change[top:bottom, left:right].mean()) > 0.01, window
+    # the windows add up to one texture per region: each half ends closer to its own style than the other's
+    with torch.no_grad():
+        features = encoder(result[None])["relu2_1"][0]
+        small = torch.nn.functional.interpolate(masks[None], size=features.shape[-2:], mode="area")[0]
+        styles = [gram(encoder(r.source.images[0][None])["relu2_1"][0]) for r in regions]
+    for index in range(2):
+        distances = [float(torch.mean((masked_gram(features, small[index]) - t) ** 2)) for t in styles]
+        assert distances[index] < distances[1 - index], (index, distances)
+
+def test_a_window_leaves_out_the_regions_it_barely_holds(tiny_encoder):
+    from regionstyle.config import TransferConfig
+    from regionstyle.optimize import ScaleWork
+    from regionstyle.tiling import Window
+
+    encoder, plan = tiny_encoder
+    content, masks, regions = _two_region_problem()
+    work = ScaleWork(content, masks, regions, encoder=encoder, plan=plan, config=TransferConfig(precision="fp32"),
+                     long_side=96, target_cache=None)
+    assert [t.name for t in work.problem().regions] == ["top", "bottom"]
+    inside_top = Window((0, 0, 32, 96), (0, 0, 32, 96))
+    assert [t.name for t in work.problem(inside_top).regions] == ["top"]
+    assert work.problem(inside_top).content_target.shape[-2:] != work.problem().content_target.shape[-2:]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from regionstyle.errors import BadModelFile, MissingDependency
 
@@ -56,19 +57,21 @@ class OnnxRunner:
 
 
 class TFLiteRunner:
-    """An ai-edge-litert interpreter on all CPU cores this process may use; one image per call."""
+    """An ai-edge-litert interpreter with as many threads as torch was given (``threads``, or one per free
+    core: a busy machine's spinning threads slow everyone); one image per call."""
 
     def __init__(self, path: Path, *, device: str = "cpu") -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise MissingDependency(
-                f"running {path.name} needs the TFLite runtime: pip install regionstyle[tflite]") from None
+                f"running {path.name} needs the TFLite runtime, a regionstyle dependency: pip install ai-edge-litert"
+            ) from None
         if device.startswith("cuda"):
             log.warning("the TFLite runtime runs on the CPU; ignoring device %r for %s", device, path.name)
         try:
             with native_stderr_captured() as said:
-                self._interpreter = Interpreter(model_path=str(path), num_threads=len(os.sched_getaffinity(0)))
+                self._interpreter = Interpreter(model_path=str(path), num_threads=torch.get_num_threads())
                 self._interpreter.allocate_tensors()
         except Exception as exc:  # the runtime raises bare RuntimeError/ValueError for bad files
             detail = " ".join("".join(said).split())[:300]

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from regionstyle.encoder import FeatureEncoder
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.losses import color_moments
-from regionstyle.style.gram import EMPTY_REGION, gram, masked_gram
+from regionstyle.style.gram import EMPTY_REGION
+from regionstyle.tiling import MARGIN, TILE, Window, feature_slices, needs_tiles, windows
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,55 @@ def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, 
     masks = source.masks or (None,) * len(source.images)
     for image, weight, mask in zip(source.images, source.weights, masks):
         sized = resize_long_side(image.to(device), long_side)
-        features = encoder(sized[None], taps=taps)
         region = None if mask is None else resize_long_side(mask[None].to(device), long_side)
-        per_tap = {} if region is None else layer_masks(region, encoder, taps)
-        for tap in taps:
-            layer = features[tap][0].float()
-            # A region that vanished at a deep layer falls back to the whole frame's Gram there (the
-            # rendering extends past the region, so that Gram is still the style's).
-            usable = region is not None and float(per_tap[tap].sum()) >= EMPTY_REGION
-            grams[tap] = grams.get(tap, 0) + weight * (masked_gram(layer, per_tap[tap][0]) if usable
-                                                       else gram(layer))
+        for tap, value in exemplar_grams(sized, region, encoder, taps).items():
+            grams[tap] = grams.get(tap, 0) + weight * value
         image_mean, image_cov = color_moments(sized, None if region is None else region[0])
         mean, cov = mean + weight * image_mean, cov + weight * image_cov
     return StyleTarget(grams=grams, color_mean=mean, color_cov=cov)
+
+
+def exemplar_grams(image: torch.Tensor, region: torch.Tensor | None, encoder: FeatureEncoder,
+                   taps: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """Gram per tap of ``image`` (3, H, W), over ``region`` (1, H, W) when given.
+
+    A region that vanished at a deep layer falls back to the whole frame's Gram there (a rendering extends
+    past its region, so that Gram is still the style's). A print-sized exemplar is read window by window
+    (:mod:`regionstyle.tiling`): the sums of weighted outer products over each window's kept centre add up
+    to the whole image's, without holding its features at once (4096 px: 5.9 GB in one piece, measured).
+    """
+    size = tuple(image.shape[-2:])
+    whole = Window((0, 0, *size), (0, 0, *size))
+    parts = windows(size, tile=TILE, margin=MARGIN) if needs_tiles(size) else [whole]
+    masked: dict[str, list[torch.Tensor]] = {}
+    plain: dict[str, list[torch.Tensor]] = {}
+    for window in parts:
+        top, left, bottom, right = window.outer
+        features = encoder(image[None, :, top:bottom, left:right], taps=taps)
+        per_tap = {} if region is None else layer_masks(region[:, top:bottom, left:right], encoder, taps)
+        for tap in taps:
+            rows, cols = feature_slices(window, tuple(features[tap].shape[-2:]))
+            kept = features[tap][0, :, rows, cols].float().flatten(1)
+            _accumulate(plain, tap, kept, None)
+            if region is not None:
+                _accumulate(masked, tap, kept, per_tap[tap][0, rows, cols].reshape(-1))
+    grams = {}
+    for tap in taps:
+        weighted, total = masked.get(tap, plain[tap])
+        if region is not None and float(total) < EMPTY_REGION:
+            weighted, total = plain[tap]
+        grams[tap] = weighted / total
+    return grams
+
+
+def _accumulate(sums: dict[str, list[torch.Tensor]], tap: str, flat: torch.Tensor,
+                weights: torch.Tensor | None) -> None:
+    """Add a window's sum of (weighted) outer products f f^T and its total weight to ``sums[tap]``."""
+    weighted = flat if weights is None else flat * weights[None]
+    products = weighted @ flat.T
+    total = flat.new_tensor(float(flat.shape[1])) if weights is None else weights.sum()
+    if tap in sums:
+        sums[tap][0] += products
+        sums[tap][1] += total
+    else:
+        sums[tap] = [products, total]

@@ -420,7 +420,7 @@ def test_ctrl_c_stops_cleanly_with_exit_code_130(tmp_path):
 
 def test_shared_photos_batch_with_the_real_segmenter_shares_models_and_targets(tmp_path, shared_data,
                                                                                  tiny_encoder):
-    pytest.importorskip("ai_edge_litert", reason="the TFLite runtime (regionstyle[tflite]) is not installed")
+    pytest.importorskip("ai_edge_litert", reason="the TFLite runtime (ai-edge-litert) is not installed")
     model = shared_data / "models" / "deeplabv3_mnv2_ade20k" / "model.tflite"
     rules = tmp_path / "rules.toml"
     # Built-in styles are rendered from each photo's own regions; a painting's targets are shared.

@@ -229,16 +229,16 @@ def test_model_file_without_classes_says_how_to_declare_them(tmp_path):
         build_segmenter(str(tmp_path / "bare.onnx"))
 
 
-@pytest.mark.parametrize("suffix, module, extra", [(".tflite", "ai_edge_litert", "tflite"),
-                                                   (".onnx", "onnxruntime", "onnx")])
-def test_missing_runtime_names_the_extra(tmp_path, monkeypatch, suffix, module, extra):
+@pytest.mark.parametrize("suffix, module, install", [(".tflite", "ai_edge_litert", "ai-edge-litert"),
+                                                     (".onnx", "onnxruntime", r"regionstyle\[onnx\]")])
+def test_a_missing_runtime_says_what_to_install(tmp_path, monkeypatch, suffix, module, install):
     model = tmp_path / f"model{suffix}"
     model.write_bytes(b"not read: the runtime import fails first")
     (tmp_path / "model.toml").write_text(f'file = "{model.name}"\nclasses = "voc"\ninput_range = [0, 1]\n')
     for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
-    with pytest.raises(MissingDependency, match=rf"pip install regionstyle\[{extra}\]"):
+    with pytest.raises(MissingDependency, match=rf"pip install {install}"):
         build_segmenter(str(model))
 
 

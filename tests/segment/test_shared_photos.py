@@ -29,7 +29,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def segmentations():
-    pytest.importorskip("ai_edge_litert", reason="the TFLite runtime (regionstyle[tflite]) is not installed")
+    pytest.importorskip("ai_edge_litert", reason="the TFLite runtime (ai-edge-litert) is not installed")
     from regionstyle.io import read_image, read_label_map
     from regionstyle.segment import build_segmenter
 

@@ -13,7 +13,7 @@ from regionstyle import optimize, pipeline
 from regionstyle.config import make_config
 from regionstyle.datatypes import LoadedImage
 from regionstyle.encoder import LAYER_PLANS, LayerPlan
-from regionstyle.optimize import StyledRegion, build_problem
+from regionstyle.optimize import ScaleWork, StyledRegion, build_problem
 from regionstyle.rules import load_ruleset
 from regionstyle.session import Session
 from regionstyle.style.layered import merge_targets, split_taps
@@ -45,8 +45,9 @@ def _problem(regions, tiny_encoder, plan: LayerPlan | None = None, fine_taps=Non
     masks = torch.zeros(1, 32, 48)
     masks[0, 8:, :30] = 1.0
     config = make_config({}, device="cpu", precision="fp32")
-    return build_problem(content, masks, regions, size=(32, 48), encoder=encoder, plan=plan or own_plan,
-                         config=config, target_cache={}, fine_taps=fine_taps)
+    work = ScaleWork(content, masks, regions, encoder=encoder, plan=plan or own_plan, config=config, long_side=48,
+                     target_cache={}, fine_taps=fine_taps)
+    return build_problem(content, masks, regions, work=work)
 
 
 def test_fine_taps_take_the_fine_style_and_coarse_taps_the_coarse_style(tiny_encoder) -> None:
