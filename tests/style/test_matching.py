@@ -162,4 +162,7 @@ def test_explain_says_which_share_of_the_painting_each_region_reads(tmp_path, mo
     assert "matches" not in rows["building"]
     from regionstyle.cli.explain import render
 
-    assert "match sky: 2.0% of painting.png (matched part)" in render(report)
+    assert "match sky: 2.0% of painting.png is used" in render(report)
+    fallback, _, _ = pipeline.explain(pixels, ruleset, labels=labels, device="cpu",
+                                      session=Session(custom_segmenter=FakeSegmenter(sky_pixels=39)))
+    assert "match sky: 1.9% of painting.png under 2%: the whole painting is used" in render(fallback)
