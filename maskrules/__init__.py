@@ -11,7 +11,7 @@ from maskrules.model import Rule, RuleSet, SegmentationSpec, StyleRef
 from maskrules.settings import SettingRule, check_setting
 from maskrules.values import BadValue
 from maskrules.parse import load_rules, parse_rules
-from maskrules.resolve import Resolution, ResolvedRegion, resolve
+from maskrules.resolve import Resolution, ResolvedRegion, ids_for_names, resolve
 from maskrules.styles import DEFAULT_BUILTIN_STYLES, IMAGE_EXTENSIONS
 from maskrules.vocab import (
     VOCABULARY_NAMES,
@@ -38,6 +38,7 @@ __all__ = [
     "Vocabulary",
     "check_setting",
     "get_vocabulary",
+    "ids_for_names",
     "load_class_list",
     "load_rules",
     "missing_by_vocabulary",

@@ -19,9 +19,9 @@ _EMPTY: Mapping = MappingProxyType({})
 
 @dataclass(frozen=True)
 class StyleRef:
-    """One style: a built-in generator, a style image, or a weighted blend of styles.
+    """One style: a built-in generator, a style image, a weighted blend of styles, or a layered style.
 
-    kind: "builtin", "image" or "blend".
+    kind: "builtin", "image", "blend" or "layers".
     name: display name (the [styles] name, else the built-in name, else the image file name).
     builtin: the built-in style's name (kind "builtin"), else "".
     params: built-in parameters as sorted (name, value) pairs, e.g. (("palette", "terracotta"), ("tile", 24)).
@@ -29,6 +29,10 @@ class StyleRef:
     scale: resize factor for the style image (> 0).
     crop: (left, top, right, bottom) fractions of the style image in [0, 1], or None for the whole image.
     blend: (member, weight) pairs with weights > 0 summing to 1 (kind "blend").
+    layers: (fine, coarse) for kind "layers": one style for the encoder's shallow style layers and one for
+        its deep ones (neither layered itself); None otherwise.
+    match: for an image style, which part of the painting gives the statistics: a class, alias or group
+        name, True for the region's own classes, or None for the whole painting.
     """
 
     kind: str
@@ -39,6 +43,13 @@ class StyleRef:
     scale: float = 1.0
     crop: tuple[float, float, float, float] | None = None
     blend: tuple[tuple[StyleRef, float], ...] = ()
+    layers: tuple[StyleRef, StyleRef] | None = None
+    match: str | bool | None = None
+
+    @property
+    def children(self) -> tuple[StyleRef, ...]:
+        """The styles this one is made of: blend members, or the fine and coarse parts (else none)."""
+        return tuple(member for member, _ in self.blend) + (self.layers or ())
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,10 @@ def parse_rules(text: str, *, source: str | Path | None = None,
             v.table(ctx, (key,), value)
     segmentation = parse_segmentation(ctx, data.get("segmentation", {}))
     defaults = parse_defaults(ctx, data.get("defaults", {}), settings)
-    resolver = StyleResolver(ctx, data.get("styles", {}), builtin_styles or DEFAULT_BUILTIN_STYLES)
-    styles = resolver.resolve_all()
     names = Names.build(segmentation.vocabulary)
-    groups = parse_groups(ctx, data.get("groups", {}), names)
+    groups = parse_groups(ctx, data.get("groups", {}), names)  # before styles: ``match`` may name a group
+    resolver = StyleResolver(ctx, data.get("styles", {}), builtin_styles or DEFAULT_BUILTIN_STYLES, names)
+    styles = resolver.resolve_all()
     reader = _RuleReader(ctx, resolver, names, settings)
     rules = reader.map_entries(data.get("map", {})) + reader.rule_tables(data.get("rule", []))
     ordered = sorted(enumerate(rules), key=lambda pair: (pair[1].line or 0, pair[0]))

@@ -91,6 +91,17 @@ def resolve(ruleset: RuleSet, vocabulary: Vocabulary) -> Resolution:
     return Resolution(tuple(regions), vocabulary, unused, tuple(unknown), claimed)
 
 
+def ids_for_names(names: tuple[str, ...], vocabulary: Vocabulary,
+                  groups: Mapping[str, tuple[str, ...]] | None = None) -> frozenset[int]:
+    """The class ids that ``names`` (classes, aliases or groups, as a rule's classes) select in ``vocabulary``.
+
+    groups: a rules file's [groups] (``RuleSet.groups``). Names the vocabulary lacks select nothing.
+    """
+    table = {normalize_name(k): (k, v) for k, v in (groups or {}).items()}
+    probe = Rule(classes=tuple(names), style=None, key_path="", name="")
+    return frozenset(_expand(probe, table, vocabulary, []))
+
+
 def _expand(rule: Rule, groups: dict[str, tuple[str, tuple[str, ...]]], vocabulary: Vocabulary,
             unknown: list[tuple[str, str]]) -> dict[int, bool]:
     """Ids a rule's names select -> True where named directly (class or synonym), False via alias/group."""

@@ -2,8 +2,12 @@
 
 A bare style string resolves in this order: a [styles] name, "keep" (where allowed), a built-in style
 name, an image path (recognised by an image extension or a "/"). A table has exactly one of
-``builtin``, ``image`` or ``blend``. Blends may nest; a [styles] entry that leads back to itself is
-an error naming the cycle.
+``builtin``, ``image``, ``blend`` or ``layers``. Blends may nest; a [styles] entry that leads back to
+itself is an error naming the cycle. A ``layers`` table gives one style to the encoder's fine layers and
+one to its coarse ones; its parts are any style but "keep" or another layered style, and a blend may not
+take a layered member (blend inside the parts instead: the split is per layer, a blend is per statistic).
+An image style's ``match`` (a class name, or true for the region's own classes) is checked against the
+class names the file may use.
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from maskrules import values as v
 from maskrules.model import StyleRef
 from maskrules.names import KeyPath, did_you_mean
+
+if TYPE_CHECKING:
+    from maskrules.groups import Names
 
 # regionstyle passes its registry with each style's parameter names. Without it these names are known
 # but their parameters are not, so any parameter is accepted (None = "unknown, accept all").
@@ -23,7 +31,8 @@ DEFAULT_BUILTIN_STYLES: Mapping[str, frozenset[str] | None] = {
                             "stained-glass", "oil", "woodcut")
 }
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"})
-_IMAGE_KEYS = frozenset({"image", "scale", "crop"})
+_IMAGE_KEYS = frozenset({"image", "scale", "crop", "match"})
+_KINDS = ("builtin", "image", "blend", "layers")
 
 
 def looks_like_image(text: str) -> bool:
@@ -35,8 +44,9 @@ class StyleResolver:
     """Resolves style values against one file's [styles] table and the known built-in styles."""
 
     def __init__(self, ctx: v.Context, styles: dict,
-                 builtins: Mapping[str, frozenset[str] | None]) -> None:
+                 builtins: Mapping[str, frozenset[str] | None], names: Names | None = None) -> None:
         self.ctx = ctx
+        self.names = names  # class names ``match`` may use (None: any name)
         self.raw = styles
         self.builtins = builtins
         self.done: dict[str, StyleRef] = {}
@@ -87,11 +97,12 @@ class StyleResolver:
         self.ctx.fail(path, f"unknown style '{text}'{did_you_mean(text, known)}")
 
     def table(self, path: KeyPath, table: dict, name: str | None) -> StyleRef:
-        kinds = [kind for kind in ("builtin", "image", "blend") if kind in table]
+        kinds = [kind for kind in _KINDS if kind in table]
         if len(kinds) != 1:
-            self.ctx.fail(path, "a style table needs exactly one of 'builtin', 'image' or 'blend'"
+            self.ctx.fail(path, "a style table needs exactly one of 'builtin', 'image', 'blend' or 'layers'"
                                 f"{f' (got {len(kinds)})' if kinds else ''}")
-        return {"builtin": self.builtin, "image": self.image, "blend": self.blend}[kinds[0]](path, table, name)
+        readers = {"builtin": self.builtin, "image": self.image, "blend": self.blend, "layers": self.layered}
+        return readers[kinds[0]](path, table, name)
 
     def builtin(self, path: KeyPath, table: dict, name: str | None) -> StyleRef:
         style = v.string(self.ctx, path + ("builtin",), table["builtin"])
@@ -114,7 +125,34 @@ class StyleResolver:
         image = v.file_path(self.ctx, path + ("image",), table["image"], what="style image")
         scale = v.number(self.ctx, path + ("scale",), table.get("scale", 1.0), low=0.0, low_open=True)
         crop = _crop(self.ctx, path + ("crop",), table["crop"]) if "crop" in table else None
-        return StyleRef(kind="image", name=name or image.name, image=image, scale=scale, crop=crop)
+        match = self.match(path + ("match",), table["match"]) if "match" in table else None
+        return StyleRef(kind="image", name=name or image.name, image=image, scale=scale, crop=crop, match=match)
+
+    def match(self, path: KeyPath, value: object) -> str | bool | None:
+        """``match``: true (the region's own classes), false (the whole painting) or a class name."""
+        if isinstance(value, bool):
+            return True if value else None
+        if not isinstance(value, str) or not value.strip() or value == "*":
+            self.ctx.fail(path, "match is true (the region's own classes), false, or a class, alias or group "
+                                f"name such as \"sky\", got {v.describe(value)}")
+        if self.names is not None:
+            self.names.check(self.ctx, path, value)
+        return value
+
+    def layered(self, path: KeyPath, table: dict, name: str | None) -> StyleRef:
+        """``{ layers = { fine = ..., coarse = ... } }``: both parts required, neither "keep" nor layered."""
+        v.table(self.ctx, path, table, {"layers"})
+        parts = v.table(self.ctx, path + ("layers",), table["layers"], ("fine", "coarse"))
+        for part in ("fine", "coarse"):
+            if part not in parts:
+                self.ctx.fail(path + ("layers",), f"layers needs both 'fine' and 'coarse' (missing '{part}')")
+        fine, coarse = (self.value(path + ("layers", part), parts[part], allow_keep=False)
+                        for part in ("fine", "coarse"))
+        for part, ref in (("fine", fine), ("coarse", coarse)):
+            if ref.kind == "layers":
+                self.ctx.fail(path + ("layers", part), f"a layer part cannot itself be layered ('{ref.name}')")
+        label = name or f"layers(fine {fine.name}, coarse {coarse.name})"
+        return StyleRef(kind="layers", name=label, layers=(fine, coarse))
 
     def blend(self, path: KeyPath, table: dict, name: str | None) -> StyleRef:
         v.table(self.ctx, path, table, {"blend"})
@@ -125,7 +163,11 @@ class StyleResolver:
         for member, weight in members.items():
             at = path + ("blend", member)
             weight = v.number(self.ctx, at, weight, low=0.0, low_open=True)
-            parts.append((self.string(at, member, allow_keep=False), weight))
+            ref = self.string(at, member, allow_keep=False)
+            if ref.kind == "layers":
+                self.ctx.fail(at, f"a blend member cannot be a layered style ('{member}'); blend inside the "
+                                  "layers' fine and coarse parts instead")
+            parts.append((ref, weight))
         total = sum(w for _, w in parts)
         blend = tuple((ref, w / total) for ref, w in parts)
         label = name or "blend(" + ", ".join(f"{ref.name} {w:.2g}" for ref, w in blend) + ")"

@@ -105,7 +105,7 @@ def image_styles(ruleset: Any) -> list[Any]:
     found = []
     while refs:
         ref = refs.pop()
-        refs += [member for member, _ in ref.blend]
+        refs += list(ref.children)  # blend members and layered parts
         if ref.image is not None:
             found.append(ref)
     return found

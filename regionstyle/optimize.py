@@ -22,6 +22,7 @@ from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
+from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
 from regionstyle.tiling import MARGIN, TILE, Window, needs_tiles, windows
 
@@ -36,7 +37,11 @@ TargetCache = dict[tuple[str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
 @dataclass(frozen=True)
 class StyledRegion:
-    """A region to stylise: its row in the mask tensor, its style and its rule parameters."""
+    """A region to stylise: its row in the mask tensor, its style and its rule parameters.
+
+    coarse: for a layered style, the source of its coarse part; ``source`` is then the fine part's, which
+    drives the fine taps, the colour and the start (:mod:`regionstyle.style.layered`).
+    """
 
     name: str
     index: int
@@ -44,6 +49,7 @@ class StyledRegion:
     strength: float = 1.0
     content_weight: float | None = None
     use_color: bool = True
+    coarse: StyleSource | None = None
 
 
 def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
@@ -103,7 +109,8 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         scaled = F.interpolate(content[None], size=size, mode="bilinear", antialias=True)[0]
         scaled_masks = resize_masks(masks, size)
         work = ScaleWork(scaled, scaled_masks, regions, encoder=encoder, plan=scale_plan, config=config,
-                         long_side=max(size), target_cache=target_cache)
+                         long_side=max(size), target_cache=target_cache,
+                         fine_taps=plan.fine_taps)
         if needs_tiles(size):
             image = refine_in_tiles(image, work, iterations=iterations, clock=clock, scale=scale,
                                     on_progress=on_progress)
@@ -126,7 +133,9 @@ class ScaleWork:
 
     content: (3, h, w) the photo at this scale (its features are what the content loss keeps); masks:
     (R, h, w). long_side: the scale's long side, which sizes the style exemplars even when a window of the
-    scale is optimised alone, so textures keep one size relative to the photo.
+    scale is optimised alone, so textures keep one size relative to the photo. fine_taps: the taps layered
+    styles take from their fine part (None: ``plan.fine_taps``; a fine-scale sub-plan is given its parent's
+    split, :attr:`regionstyle.encoder.LayerPlan.fine_taps`).
     """
 
     content: torch.Tensor
@@ -137,6 +146,11 @@ class ScaleWork:
     config: TransferConfig
     long_side: int
     target_cache: TargetCache | None
+    fine_taps: frozenset[str] | None = None
+
+    @property
+    def split(self) -> frozenset[str]:
+        return self.plan.fine_taps if self.fine_taps is None else self.fine_taps
 
     def problem(self, window: Window | None = None) -> ScaleProblem:
         """The loss of the whole scale, or of one window of it."""
@@ -166,7 +180,8 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     per_layer = layer_masks(masks, encoder, style_taps, mode=config.mask_mode)
     terms = []
     for region in regions:
-        target = _target(region.source, encoder, style_taps, work.long_side, content.device, work.target_cache)
+        target = _region_target(region, encoder, style_taps, work.split, work.long_side, content.device,
+                                work.target_cache)
         region_layers = usable_taps({tap: m[region.index] for tap, m in per_layer.items()}, region.name)
         area = float(masks[region.index].mean())
         terms.append(RegionTerm(region.name, target, region_layers, masks[region.index],
@@ -177,6 +192,19 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     return ScaleProblem(plan=plan, regions=tuple(terms), content_target=content_features,
                         content_weights=_content_weights(masks, regions, content_features.shape[-2:]),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights)
+
+
+def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[str, ...], fine_taps: frozenset[str],
+                   long_side: int, device: torch.device, cache: TargetCache | None) -> StyleTarget:
+    """A region's target: its style's, or for a layered style the fine part's on the fine taps and the
+    coarse part's on the others (:func:`regionstyle.style.layered.merge_targets`)."""
+    if region.coarse is None:
+        return _target(region.source, encoder, taps, long_side, device, cache)
+    fine, coarse = layered.split_taps(taps, fine_taps)
+    # With no fine tap at this scale the fine part still gives the colour (its coarse Grams are then replaced).
+    fine_target = _target(region.source, encoder, fine or taps, long_side, device, cache)
+    coarse_target = _target(region.coarse, encoder, coarse, long_side, device, cache) if coarse else None
+    return layered.merge_targets(fine_target, coarse_target)
 
 
 def refine_in_tiles(image: torch.Tensor, work: ScaleWork, *, iterations: int, clock: _Clock, scale: int,

@@ -24,8 +24,9 @@ from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
 from regionstyle.session import Session, resolve_device, use_threads
+from regionstyle.style import matching
 from regionstyle.style import region as region_styles
-from regionstyle.style.exemplars import style_source
+from regionstyle.style.exemplars import exemplar, style_source
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     segmentation, segmenter_note, resolution, masks = _regions(pixels, ruleset, config, labels, device, session,
                                                                segmenter_weights=segmenter_weights)
     timings = {"segment": time.perf_counter() - clock}
-    stylized, optimise_report = _stylize_regions(pixels, masks, resolution, config, device, session, on_progress)
+    paintings = _painting_labels(ruleset, device, session, segmenter_weights=segmenter_weights)
+    stylized, optimise_report = _stylize_regions(pixels, masks, resolution, config, device, session, on_progress,
+                                                 paintings=paintings, groups=ruleset.groups)
     timings["optimise"] = time.perf_counter() - clock - timings["segment"]
     weight = blend.keep_weight(masks, feather_px=config.feather)
     final = blend.composite(stylized, pixels, weight, feather_px=config.feather)
@@ -104,6 +107,33 @@ def segment_photo(pixels: np.ndarray, ruleset: maskrules.RuleSet, labels: str | 
     return segmenter.segment([pixels])[0], reason
 
 
+def segment_painting(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet, device: torch.device, session: Session,
+                     *, segmenter_weights: str | Path | None = None) -> tuple[Segmentation, maskrules.Vocabulary]:
+    """The painting of an image style (cropped as the rules say) segmented for a ``match``, and its vocabulary.
+
+    The segmenter is the one the photo would use (the rules' model, else auto); a photo labelled from a
+    label map or a mask folder has no model of its own, so its painting gets the rules' choice too. Kept in
+    the session per painting and segmenter: a batch segments each painting once.
+    """
+    name, _ = _segmenter_choice(ruleset)
+    key = (str(leaf.image), leaf.crop, name, ruleset.segmentation, str(device), str(segmenter_weights))
+    if key not in session.paintings:
+        pixels = np.ascontiguousarray(exemplar(leaf).permute(1, 2, 0).numpy())
+        segmenter = session.segmenter(name, ruleset.segmentation, str(device), segmenter_weights)
+        labels = segmenter.segment([pixels])[0]
+        try:
+            vocabulary = maskrules.get_vocabulary(labels.vocabulary)
+        except maskrules.RuleError:
+            vocabulary = maskrules.vocabulary_from_class_list("\n".join(labels.class_names))
+        session.paintings[key] = (labels, vocabulary)
+    return session.paintings[key]
+
+
+def _painting_labels(ruleset: maskrules.RuleSet, device: torch.device, session: Session, *,
+                     segmenter_weights: str | Path | None) -> matching.PaintingLabels:
+    return lambda leaf: segment_painting(leaf, ruleset, device, session, segmenter_weights=segmenter_weights)
+
+
 def _segmenter_choice(ruleset: maskrules.RuleSet) -> tuple[str, str]:
     spec = ruleset.segmentation
     if spec.model_file is not None:
@@ -130,13 +160,21 @@ def region_setting(region: maskrules.ResolvedRegion, config: TransferConfig, nam
 
 def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrules.Resolution,
                      config: TransferConfig, device: torch.device, session: Session,
-                     on_progress: ProgressCallback | None) -> tuple[np.ndarray, dict[str, Any]]:
-    """One optimisation over every styled region; returns the stylised (H, W, 3) image and a report."""
+                     on_progress: ProgressCallback | None, *, paintings: matching.PaintingLabels | None = None,
+                     groups: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """One optimisation over every styled region; returns the stylised (H, W, 3) image and a report.
+
+    paintings: segments a painting for a ``match`` style; groups: the rules' [groups] (match names).
+    """
     network, plan, why = session.encoder(config, device)
     content = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))).to(device)
     mask_tensor = torch.from_numpy(masks.masks).to(device)
-    styled = _styled_regions(masks, resolution, content, mask_tensor, config)
+    matches: dict[str, list[dict]] = {}
+    styled = _styled_regions(masks, resolution, content, mask_tensor, config, paintings=paintings,
+                             groups=groups or {}, matches=matches)
     report: dict[str, Any] = {"encoder": {**vars(network.info), "choice": why}, "losses": {}}
+    if matches:
+        report["matches"] = matches
     if not styled:
         return pixels.copy(), report
     last: dict[str, Any] = {}
@@ -176,21 +214,40 @@ def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: tor
 
 
 def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, content: torch.Tensor,
-                    mask_tensor: torch.Tensor, config: TransferConfig) -> list[StyledRegion]:
+                    mask_tensor: torch.Tensor, config: TransferConfig, *,
+                    paintings: matching.PaintingLabels | None = None, groups: Any = None,
+                    matches: dict[str, list[dict]] | None = None) -> list[StyledRegion]:
+    """The styled regions with their style sources; ``matches`` collects, per region, what each ``match``
+    read of its painting."""
     regions = []
     for index, (styled, rule_index) in enumerate(zip(masks.styled, masks.rule_index)):
         if not styled:
             continue
         rule = resolution.regions[rule_index]
         mode = region_setting(rule, config, "color")
-        if region_styles.renders_from_region(rule.style):  # built-ins: rendered from the region's own pixels
-            source = region_styles.region_source(rule.style, content=content, mask=mask_tensor[index],
-                                                 seed=config.seed, color_mode=mode)
-        else:
-            source = style_source(rule.style, color_mode=mode, content=content, mask=mask_tensor[index])
-        regions.append(StyledRegion(masks.names[index], index, source, rule.strength,
-                                    rule.settings.get("content_weight"), use_color=mode == "style"))
+        found = matching.match_region(rule, paintings, groups or {}) if paintings is not None else {}
+        if found and matches is not None:
+            matches[masks.names[index]] = [m.row() for m in found.values()]
+        # A layered style: the fine part gives the fine taps, the colour and the start; the coarse part the
+        # deep taps (regionstyle.style.layered).
+        fine, coarse = rule.style.layers if rule.style.kind == "layers" else (rule.style, None)
+        sources = [None if ref is None else _source(ref, content, mask_tensor[index], config.seed, mode,
+                                                    matching.painting_masks(found))
+                   for ref in (fine, coarse)]
+        regions.append(StyledRegion(masks.names[index], index, sources[0], rule.strength,
+                                    rule.settings.get("content_weight"), use_color=mode == "style",
+                                    coarse=sources[1]))
     return regions
+
+
+def _source(ref: maskrules.StyleRef, content: torch.Tensor, mask: torch.Tensor, seed: int, mode: str,
+            painting_masks: dict) -> Any:
+    """A style's StyleSource: built-ins rendered from the region's own pixels, paintings as exemplars
+    (masked where a ``match`` chose a part)."""
+    if region_styles.renders_from_region(ref):
+        return region_styles.region_source(ref, content=content, mask=mask, seed=seed, color_mode=mode,
+                                           painting_masks=painting_masks)
+    return style_source(ref, color_mode=mode, content=content, mask=mask, painting_masks=painting_masks)
 
 
 def _preserve_colours(result: torch.Tensor, content: torch.Tensor, mask_tensor: torch.Tensor,
@@ -208,12 +265,18 @@ def explain(pixels: np.ndarray, ruleset: maskrules.RuleSet, *, labels: str | Pat
             device: str = "auto", session: Session | None = None
             ) -> tuple[dict[str, Any], RegionMasks, Segmentation]:
     """What the rules do to this photo, without stylising: regions, classes found, shares, unused rules."""
-    seg, note = segment_photo(pixels, ruleset, labels, resolve_device(device), session or Session(), classes,
-                              segmenter_weights=segmenter_weights)
+    session, where = session or Session(), resolve_device(device)
+    seg, note = segment_photo(pixels, ruleset, labels, where, session, classes, segmenter_weights=segmenter_weights)
     vocabulary = vocabulary_of(seg, ruleset) if classes is None else _vocabulary_named(classes)
     resolution = maskrules.resolve(ruleset, vocabulary)
     masks = region_stage.build_region_masks(seg, resolution, min_area=ruleset.segmentation.min_area)
-    return explain_report(seg, note, vocabulary, resolution, ruleset), masks, seg
+    report = explain_report(seg, note, vocabulary, resolution, ruleset)
+    paintings = _painting_labels(ruleset, where, session, segmenter_weights=segmenter_weights)
+    for row, region in zip(report["regions"], resolution.regions):
+        found = matching.match_region(region, paintings, ruleset.groups)
+        if found:  # which share of each matched painting the region reads
+            row["matches"] = [m.row() for m in found.values()]
+    return report, masks, seg
 
 
 def _vocabulary_named(classes: str | Path) -> maskrules.Vocabulary:

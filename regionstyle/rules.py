@@ -44,7 +44,7 @@ def check_style_params(ruleset: maskrules.RuleSet) -> None:
     refs = [rule.style for rule in ruleset.rules if rule.style is not None] + list(ruleset.styles.values())
     while refs:
         ref = refs.pop()
-        refs += [member for member, _ in ref.blend]
+        refs += list(ref.children)  # blend members and layered parts
         if ref.kind == "builtin":
             try:
                 styles.get_builtin(ref.builtin).resolve(dict(ref.params))
@@ -60,7 +60,7 @@ def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
     refs = [rule.style for rule in ruleset.rules if rule.style is not None] + list(ruleset.styles.values())
     while refs:
         ref = refs.pop()
-        refs += [member for member, _ in ref.blend]
+        refs += list(ref.children)  # blend members and layered parts
         if ref.image is not None:
             files.append(Path(ref.image))
     return sorted(set(files))

@@ -34,6 +34,8 @@ class Session:
     custom_encoder: a prebuilt (FeatureEncoder, LayerPlan) to use instead of the configured encoder (tests
         use a tiny random network; embedders may bring their own).
     on_download: progress of a checkpoint download on first use, ``(bytes done, bytes total or None)``.
+    custom_segmenter: a segmenter to use instead of the configured one (tests; embedders).
+    paintings: paintings segmented for ``match`` styles (labels, vocabulary), per painting and segmenter.
     """
 
     custom_encoder: tuple[Any, encoders.LayerPlan] | None = None
@@ -41,6 +43,8 @@ class Session:
     encoders: dict[tuple, tuple[Any, str]] = field(default_factory=dict)
     segmenters: dict[tuple, Any] = field(default_factory=dict)
     targets: TargetCache = field(default_factory=dict)
+    custom_segmenter: Any = None
+    paintings: dict[tuple, tuple[Any, maskrules.Vocabulary]] = field(default_factory=dict)
 
     def encoder(self, config: TransferConfig, device: torch.device) -> tuple[Any, encoders.LayerPlan, str]:
         """The feature network for ``config`` on ``device``, its layer plan, and which one ran and why."""
@@ -57,6 +61,8 @@ class Session:
 
     def segmenter(self, name: str, spec: maskrules.SegmentationSpec, device: str,
                   weights: str | Path | None = None) -> Any:
+        if self.custom_segmenter is not None:
+            return self.custom_segmenter
         key = (name, spec, device, str(weights))
         if key not in self.segmenters:
             self.segmenters[key] = segment.build_segmenter(name, device=device, spec=spec, weights=weights)

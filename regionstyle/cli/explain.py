@@ -53,6 +53,10 @@ def render(data: dict) -> str:
         found = ", ".join(f"{name} {share * 100:.1f}%" for name, share in region["classes"].items()) or "none found"
         lines.append(f"{region['region']:<16} {region['share'] * 100:5.1f}%  -> {region['style']:<16} "
                      f"[{region['rule']}]  {found}")
+        for match in region.get("matches", ()):  # the share of a painting a `match` style reads
+            used = "is used" if match["used"] == "matched part" else "under 2%: the whole painting is used"
+            lines.append(f"{'':<16} match {'+'.join(match['match'])}: {match['share'] * 100:.1f}% of "
+                         f"{match['painting']} {used}")
     if data["uncovered_classes"]:
         found = ", ".join(f"{n} {s * 100:.1f}%" for n, s in data["uncovered_classes"].items())
         lines.append(f"\nnot covered by any rule (stay as in the photo): {found}")

@@ -30,6 +30,20 @@ class LayerPlan:
         return tuple(dict.fromkeys(own + list(self.fine.taps if self.fine else ())))
 
     @property
+    def fine_taps(self) -> frozenset[str]:
+        """The style taps a layered style's ``fine`` part drives; the others take its ``coarse`` part.
+
+        The split, defined here once: the shallower half of ``style`` (the first n // 2 taps, in the order
+        written, which is shallow to deep) is fine, the deeper half is coarse, the middle tap of an odd count
+        included: at stride 4 (VGG relu3_1, MobileNetV2 b4_expand) a tap already sees motifs tens of pixels
+        wide rather than grain. VGG: relu1_1, relu2_1 | relu3_1, relu4_1, relu5_1; MobileNetV2: stem,
+        b2_expand | b4_expand, b7_expand, b14_expand. A ``fine`` sub-plan follows its parent's split
+        (:func:`regionstyle.optimize.optimize` passes it down), so a tap is fine or coarse at every scale.
+        """
+        names = [name for name, _ in self.style]
+        return frozenset(names[:len(names) // 2])
+
+    @property
     def own_taps(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([name for name, _ in self.style] + [self.content]))
 

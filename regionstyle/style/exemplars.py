@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -50,15 +51,19 @@ def _style_image(path: str, crop: tuple[float, float, float, float] | None) -> n
     return pixels
 
 
-def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask: torch.Tensor) -> StyleSource:
+def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask: torch.Tensor,
+                 painting_masks: Mapping[StyleRef, torch.Tensor] | None = None) -> StyleSource:
     """The StyleSource of a region's painting (or blend of paintings), with the region's colour mode applied.
 
-    content: (3, H, W) photo; mask: (H, W) the region (used by ``match``, which recolours the exemplar to
-    the region's own colours).
+    content: (3, H, W) photo; mask: (H, W) the region (used by colour mode ``match``, which recolours the
+    exemplar to the region's own colours). painting_masks: leaf -> (H', W') mask of the part of its painting
+    a ``match`` style reads (:mod:`regionstyle.style.matching`); other leaves read the whole painting.
     """
     parts = leaves(ref)
     images = [exemplar(leaf) for leaf, _ in parts]
-    key = f"{ref!r}|{color_mode}"
+    painting_masks = painting_masks or {}
+    masks = tuple(painting_masks.get(leaf) for leaf, _ in parts) if painting_masks else ()
+    key = f"{ref!r}|{color_mode}{mask_digest(painting_masks)}"
     if color_mode == "preserve":
         images = [color.grey(image) for image in images]
     elif color_mode == "match":
@@ -66,7 +71,19 @@ def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask:
         key += "|" + _digest(content, mask)  # the exemplar now depends on this photo's region
     # Texture scale: one factor per leaf is not expressible in a single target; use the weighted mean.
     scale = float(sum(leaf.scale * weight for leaf, weight in parts))
-    return StyleSource(key=key, images=tuple(images), weights=tuple(w for _, w in parts), texture_scale=scale)
+    return StyleSource(key=key, images=tuple(images), weights=tuple(w for _, w in parts), texture_scale=scale,
+                       masks=masks)
+
+
+def mask_digest(painting_masks: Mapping[StyleRef, torch.Tensor] | None) -> str:
+    """A key suffix for the painting masks a ``match`` chose ("" for none: keys stay as they were)."""
+    if not painting_masks:
+        return ""
+    digest = hashlib.sha1()
+    for leaf, mask in sorted(painting_masks.items(), key=lambda pair: repr(pair[0])):
+        digest.update(repr(leaf).encode())
+        digest.update(np.ascontiguousarray(mask.detach().cpu().numpy()).tobytes())
+    return "|match:" + digest.hexdigest()[:16]
 
 
 def _digest(content: torch.Tensor, mask: torch.Tensor) -> str:

@@ -11,13 +11,14 @@ dots, hatching and washes are where the photo's shapes are from the first iterat
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from maskrules import StyleRef
 from regionstyle import color
-from regionstyle.style.exemplars import exemplar, leaves
+from regionstyle.style.exemplars import exemplar, leaves, mask_digest
 from regionstyle.style.targets import StyleSource
 from regionstyle.styles.region import render_region
 
@@ -31,14 +32,16 @@ def renders_from_region(ref: StyleRef | None) -> bool:
     return ref is not None and any(leaf.kind == "builtin" for leaf, _ in leaves(ref))
 
 
-def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, seed: int, color_mode: str
-                  ) -> StyleSource:
+def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, seed: int, color_mode: str,
+                  painting_masks: Mapping[StyleRef, torch.Tensor] | None = None) -> StyleSource:
     """The StyleSource of a region whose style has built-in leaves, each rendered from the region.
 
     content: (3, H, W) photo in [0, 1]; mask: (H, W) the region. Image leaves of a blend stay whole
-    exemplars (:func:`regionstyle.style.exemplars.exemplar`). The colour mode applies as for any exemplar:
+    exemplars (:func:`regionstyle.style.exemplars.exemplar`), masked where ``painting_masks`` (leaf ->
+    (H', W') mask of its painting, from a ``match``) says. The colour mode applies as for any exemplar:
     grey for ``preserve``, recoloured to the region for ``match``.
     """
+    painting_masks = painting_masks or {}
     photo = content.detach().permute(1, 2, 0).cpu().numpy().astype(np.float32)
     weights = mask.detach().cpu().numpy().astype(np.float32)
     images, masks, shares = [], [], []
@@ -49,15 +52,15 @@ def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, s
             masks.append(mask.detach().cpu().float())
         else:
             images.append(exemplar(leaf))
-            masks.append(None)
+            masks.append(painting_masks.get(leaf))
         shares.append(share)
     if color_mode == "preserve":
         images = [color.grey(image) for image in images]
     elif color_mode == "match":
         images = [color.recolor_like(image, content.cpu(), mask.cpu()) for image in images]
-    key = f"{KEY_PREFIX}{ref!r}|{color_mode}|{seed}|{_digest(photo, weights)}"
+    key = f"{KEY_PREFIX}{ref!r}|{color_mode}|{seed}|{_digest(photo, weights)}{mask_digest(painting_masks)}"
     return StyleSource(key=key, images=tuple(images), weights=tuple(shares), texture_scale=1.0,
-                       masks=tuple(masks))
+                       masks=tuple(masks), rendered=tuple(leaf.kind == "builtin" for leaf, _ in leaves(ref)))
 
 
 def rendering(source: StyleSource) -> torch.Tensor | None:
@@ -66,8 +69,8 @@ def rendering(source: StyleSource) -> torch.Tensor | None:
     A style of built-ins only lays in their blend (a glaze of one rendering over another); a blend with
     style images lays in its heaviest rendering only where built-ins carry ``START_SHARE`` of it.
     """
-    rendered = [(w, image) for w, image, m in zip(source.weights, source.images, source.masks or ())
-                if m is not None]
+    rendered = [(w, image) for w, image, is_rendering in zip(source.weights, source.images, source.rendered)
+                if is_rendering]
     share = sum(w for w, _ in rendered)
     if not rendered or share < START_SHARE:
         return None

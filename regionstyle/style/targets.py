@@ -27,7 +27,9 @@ class StyleSource:
     texture_scale: the exemplar is resized so its long side is ``texture_scale`` x the content's long side
     at each scale: textures keep the same size relative to the photo from the coarsest scale to the finest.
     masks: per image, an (H, W) weight map of where it carries the style, or None for all of it (empty:
-    None for every image).
+    None for every image): a region's rendering, or the part of a painting a ``match`` chose.
+    rendered: per image, whether it is a built-in rendered from the region (laid in as the start; empty:
+    none is).
     """
 
     key: str
@@ -35,6 +37,7 @@ class StyleSource:
     weights: tuple[float, ...]
     texture_scale: float = 1.0
     masks: tuple[torch.Tensor | None, ...] = ()
+    rendered: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)

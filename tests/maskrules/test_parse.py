@@ -177,9 +177,9 @@ def test_default_registry_lists_eight_styles_with_unknown_params():
     ('[styles]\nk = { blend = { keep = 1 } }\n', "styles.k.blend.keep", 2,
      "'keep' is not a style here (use it as a rule's style)"),
     ('[styles]\nk = { builtin = "oil", blend = { oil = 1 } }\n', "styles.k", 2,
-     "a style table needs exactly one of 'builtin', 'image' or 'blend' (got 2)"),
+     "a style table needs exactly one of 'builtin', 'image', 'blend' or 'layers' (got 2)"),
     ('[styles]\nk = { tile = 3 }\n', "styles.k", 2,
-     "a style table needs exactly one of 'builtin', 'image' or 'blend'"),
+     "a style table needs exactly one of 'builtin', 'image', 'blend' or 'layers'"),
     ('[styles]\nk = { builtin = "oil", p = { a = 1 } }\n', "styles.k.p", 2,
      "a built-in style parameter cannot be a table"),
     ('[styles]\nk = 3\n', "styles.k", 2, "expected a style name or a style table, got an integer (3)"),
@@ -204,7 +204,7 @@ def test_image_style_errors(folder: Path):
     assert (err.key_path, err.message) == ("styles.x.scale", "expected a number > 0, got -1")
     err = _error('[styles]\nx = { image = "y.PNG", scal = 3 }\n', source=source)
     assert (err.key_path, err.message) == ("styles.x.scal", "unknown key 'scal'; did you mean 'scale'? "
-                                                            "(valid: crop, image, scale)")
+                                                            "(valid: crop, image, match, scale)")
 
 
 # ---------------------------------------------------------------- rule errors
