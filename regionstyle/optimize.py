@@ -7,6 +7,8 @@ starting from the previous scale's result upsampled. Progress goes to a callback
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -117,6 +119,7 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         else:
             report = clock.reporter(scale, size, on_progress, evaluations=iterations)
             image = run_scale(image, work.problem(), encoder, config=config, iterations=iterations, report=report)
+        release_freed_memory()
     return image[0].clamp(0, 1)
 
 
@@ -232,7 +235,28 @@ def refine_in_tiles(image: torch.Tensor, work: ScaleWork, *, iterations: int, cl
             inner_top, inner_left, inner_bottom, inner_right = window.inner
             image[..., inner_top:inner_bottom, inner_left:inner_right] = refined[..., rows, cols]
             done += its
+            release_freed_memory()
     return image
+
+
+def release_freed_memory() -> None:
+    """Hand the memory of freed tensors back to the system (glibc keeps it for reuse otherwise).
+
+    Between windows and scales the process drops gigabytes of activations; without this its resident size
+    only grew, window after window (2048 px: 2.5 -> 3.3 GB held between windows; 1.1-1.3 GB with it,
+    measured). A no-op where the C library has no ``malloc_trim`` (macOS, Windows, musl).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
 
 
 def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 # A scale (or an exemplar) with more pixels than this is worked on in windows. The bundled MobileNetV2's
 # forward+backward holds ~1.9 kB per pixel (1024x768: 1.5 GB over the process's 0.7 GB; 2048x1536: 5.6 GB,
-# measured), so a 1024x1024 window stays near 2 GB and a 4096x3072 run fits in 4 GB with its full-size
-# images beside it.
+# measured), and a 4096x3072 run holds ~1.5 GB of full-size images (photo, masks, renderings, start), so
+# windows of 832x832 (0.7 Mpx, ~1.3 GB) keep a print-sized run under 4 GB (see benchmarks/README.md).
 TILE_ABOVE = 1_600_000
 # Multiples of 32, the encoders' largest stride: a window's kept centre then starts on a feature position
 # at every layer, so statistics gathered window by window add up to those of the whole image.
-TILE = 832
+TILE = 640
 MARGIN = 96
 
 
