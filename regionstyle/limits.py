@@ -8,7 +8,9 @@ Two limits, each with a message that says the limit and how to get under it:
   coarse scales never go below it either (:func:`regionstyle.optimize.schedule`'s ``min_side``).
 - the **memory** a run needs, from the working size: measured peak resident memory grows by about 2.7 kB
   per working pixel for MobileNetV2 and 4.0 kB for VGG19-sized networks (fp32, L-BFGS, two styled regions;
-  256 -> 768 px and 256 -> 640 px runs), on top of about 1 GB for the program and its models. It is
+  256 -> 768 px and 256 -> 640 px runs), on top of about 1 GB for the program and its models. Scales over
+  1.6 Mpx are optimised window by window (:mod:`regionstyle.tiling`), so that figure applies to the largest
+  piece optimised at once, plus the full-size images the run keeps (``HELD_BYTES_PER_PIXEL``). It is
   compared with the memory available now (``MemAvailable``, a cgroup limit, a CUDA device's free memory).
 
 Style images get the same checks at the sizes their ``scale`` (and ``crop``) make them.
@@ -28,6 +30,7 @@ from typing import Any
 
 from regionstyle.config import MAX_SIDE, TransferConfig, working_size
 from regionstyle.errors import BadInput
+from regionstyle.tiling import largest_piece
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,10 @@ BASE_BYTES = 1 << 30
 BYTES_PER_PIXEL = {"mobilenet_v2": 2800, "vgg19": 4096, "vgg16": 4096, "random": 4096}
 DEFAULT_BYTES_PER_PIXEL = 4096
 MAX_STYLE_PIXELS = 100_000_000  # read_image's own limit
+# Full-size images a run keeps while it works, per working pixel: the photo, its start and result, the
+# anchor (float32 RGB: 12 B each), a mask per region and the built-ins' renderings (16 B per styled region).
+# Counted from the tensors the pipeline holds, for about five regions, not measured.
+HELD_BYTES_PER_PIXEL = 160
 SEGMENT_BYTES_PER_PIXEL = 2048  # a model file's input and its logits (150 classes x 4 bytes) per input pixel
 
 
@@ -128,10 +135,7 @@ def check_run(size: tuple[int, int], config: TransferConfig, *, what: str, devic
     minimum = registered_smallest_side(name) if encoder is None else smallest_side(encoder[0], encoder[1].taps)
     encoder_name = name or encoder[0].info.name
     _check_short_side((height, width), size, minimum, what=what, encoder=encoder_name, config=config)
-    check_memory(height * width, bytes_per_pixel=BYTES_PER_PIXEL.get(encoder_name, DEFAULT_BYTES_PER_PIXEL),
-                 what=f"{what} at {width}x{height} px", device=device,
-                 fix=f"give a smaller --size (about {_fitting_side(height, width, encoder_name, device)} "
-                     "fits)")
+    _check_run_memory(height, width, config, minimum=minimum, encoder=encoder_name, what=what, device=device)
     scales = schedule(height, width, coarse_start=config.coarse_start, iterations=config.iterations,
                       scales=config.scales, min_side=minimum)
     coarse, fine = max(scales[0][0]), max(height, width)
@@ -196,10 +200,36 @@ def _cropped_size(path: Path, crop: tuple[float, float, float, float] | None) ->
     return width, height
 
 
-def _fitting_side(height: int, width: int, encoder: str, device: str) -> int:
-    room = available_memory(device) or 0
-    pixels = max(0, room - BASE_BYTES) / BYTES_PER_PIXEL.get(encoder, DEFAULT_BYTES_PER_PIXEL)
-    return max(16, int(math.sqrt(pixels * max(height, width) / min(height, width))) // 16 * 16)
+def run_memory(height: int, width: int, config: TransferConfig, *, minimum: int, bytes_per_pixel: int) -> int:
+    """Bytes a run at ``height`` x ``width`` needs: the program, the largest piece optimised at once (a whole
+    scale, or one window of a tiled scale, see :mod:`regionstyle.tiling`) at ``bytes_per_pixel``, and the
+    full-size images it keeps throughout."""
+    from regionstyle.optimize import schedule
+
+    steps = schedule(height, width, coarse_start=config.coarse_start, iterations=config.iterations,
+                     scales=config.scales, min_side=minimum)
+    worked = max(largest_piece(size) for size, _ in steps)
+    return BASE_BYTES + worked * bytes_per_pixel + height * width * HELD_BYTES_PER_PIXEL
+
+
+def _check_run_memory(height: int, width: int, config: TransferConfig, *, minimum: int, encoder: str, what: str,
+                      device: str) -> None:
+    room = available_memory(device)
+    per_pixel = BYTES_PER_PIXEL.get(encoder, DEFAULT_BYTES_PER_PIXEL)
+    need = run_memory(height, width, config, minimum=minimum, bytes_per_pixel=per_pixel)
+    if room is None or need <= room:
+        return
+    # Tiling makes the need grow slowly and not always with the size: look for the largest side that fits.
+    fitting = next((side for side in range(max(height, width) // 16 * 16, 15, -16)
+                    if run_memory(*_sized(height, width, side), config, minimum=minimum,
+                                  bytes_per_pixel=per_pixel) <= room), 16)
+    raise BadInput(f"{what} at {width}x{height} px needs about {_gb(need)} of memory and {_gb(room)} are free "
+                   f"here: give a smaller --size (about {fitting} fits)")
+
+
+def _sized(height: int, width: int, long_side: int) -> tuple[int, int]:
+    factor = long_side / max(height, width)
+    return max(1, round(height * factor)), max(1, round(width * factor))
 
 
 def _gb(count: float) -> str:

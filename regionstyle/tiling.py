@@ -76,6 +76,14 @@ def needs_tiles(size: tuple[int, int]) -> bool:
     return size[0] * size[1] > TILE_ABOVE
 
 
+def largest_piece(size: tuple[int, int]) -> int:
+    """Pixels of the largest piece of an image of ``size`` that is optimised at once: the whole image, or the
+    largest window (margins included) when it is tiled."""
+    if not needs_tiles(size):
+        return size[0] * size[1]
+    return max(height * width for height, width in (w.size for w in windows(size, tile=TILE, margin=MARGIN)))
+
+
 def feature_slices(window: Window, layer_size: tuple[int, int]) -> tuple[slice, slice]:
     """The kept centre of ``window`` in the coordinates of a feature map of ``layer_size`` computed over its
     outer window: exact when the window's offsets are multiples of the layer's stride (see ``TILE``)."""

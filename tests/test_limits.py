@@ -57,13 +57,24 @@ def test_a_thin_photo_is_refused_with_the_limit_and_the_way_out():
 
 
 def test_the_memory_limit_names_a_size_that_fits(monkeypatch):
-    monkeypatch.setattr(limits, "available_memory", lambda device="cpu": limits.BASE_BYTES + 4096 * 1_000_000)
-    config = make_config(encoder="vgg19", size=2000)
+    room = 3 * 2**30
+    monkeypatch.setattr(limits, "available_memory", lambda device="cpu": room)
+    config = make_config(encoder="vgg19", size=6000)
     with pytest.raises(BadInput) as refused:
         limits.check_run((750, 1000), config, what="photo.jpg", device="cpu")
     suggested = int(str(refused.value).split("give a smaller --size (about ")[1].split()[0])
-    assert 1000 <= suggested <= 1155  # 1.0 Mpx at 4:3 is 1155 x 866, rounded down to a multiple of 16
+    assert 16 <= suggested < 6000 and suggested % 16 == 0
     limits.check_run((750, 1000), make_config(encoder="vgg19", size=suggested), what="photo.jpg", device="cpu")
+
+
+def test_tiled_scales_bound_the_memory_a_print_sized_run_needs():
+    config = make_config()
+    need = {side: limits.run_memory(side * 3 // 4, side, config, minimum=32, bytes_per_pixel=2800)
+            for side in (1024, 2048, 4096)}
+    # the largest piece optimised at once stops growing; only the full-size images the run keeps do
+    assert need[4096] - need[2048] < 2 * (need[2048] - limits.BASE_BYTES)
+    untiled = limits.BASE_BYTES + 4096 * 3072 * (2800 + limits.HELD_BYTES_PER_PIXEL)
+    assert need[4096] < untiled / 5
 
 
 def test_without_a_memory_figure_nothing_is_refused_for_memory(monkeypatch):
