@@ -30,7 +30,8 @@ ProgressCallback = Callable[[Progress], None]
 # Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them).
 FINE_ABOVE = 600
 FINER_SCALE_DIVISOR = 3
-TargetCache = dict[tuple[str, int, tuple[str, ...], EncoderInfo], StyleTarget]
+# (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
+TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class StyledRegion:
     strength: float = 1.0
     content_weight: float | None = None
     use_color: bool = True
+    style_loss: str = "gram"
 
 
 def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
@@ -126,7 +128,8 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     per_layer = layer_masks(scaled_masks, encoder, style_taps, mode=config.mask_mode)
     terms = []
     for region in regions:
-        target = _target(region.source, encoder, style_taps, max(size), content.device, target_cache)
+        target = _target(region.source, region.style_loss, encoder, style_taps, max(size), content.device,
+                         target_cache)
         region_layers = usable_taps({tap: m[region.index] for tap, m in per_layer.items()}, region.name)
         area = float(scaled_masks[region.index].mean())
         terms.append(RegionTerm(region.name, target, region_layers, scaled_masks[region.index],
@@ -139,12 +142,12 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights)
 
 
-def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
+def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
             device: torch.device, cache: TargetCache | None) -> StyleTarget:
-    key = (source.key, long_side, taps, encoder.info)  # a Session may serve several encoders
+    key = (source.key, loss, long_side, taps, encoder.info)  # a Session may serve several encoders
     if cache is not None and key in cache:
         return cache[key]
-    target = style_target(source, encoder, taps, content_long_side=long_side, device=device)
+    target = style_target(source, encoder, taps, content_long_side=long_side, device=device, loss=loss)
     if cache is not None:
         cache[key] = target
     return target

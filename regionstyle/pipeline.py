@@ -189,7 +189,8 @@ def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, conten
         else:
             source = style_source(rule.style, color_mode=mode, content=content, mask=mask_tensor[index])
         regions.append(StyledRegion(masks.names[index], index, source, rule.strength,
-                                    rule.settings.get("content_weight"), use_color=mode == "style"))
+                                    rule.settings.get("content_weight"), use_color=mode == "style",
+                                    style_loss=region_setting(rule, config, "style_loss")))
     return regions
 
 

@@ -1,7 +1,8 @@
 """Style targets: what each region's statistics should become, computed once per style and scale.
 
-A style is one exemplar image or a weighted blend of several; its target at a scale holds one Gram matrix
-per style layer (a blend mixes the Grams with its weights) and the RGB colour moments. An exemplar may carry
+A style is one exemplar image or a weighted blend of several; its target at a scale holds, per style layer,
+what the region's style loss compares against (:mod:`regionstyle.style.losses`: a Gram matrix, mean and
+covariance, or quantile functions; a blend mixes them linearly with its weights) and the RGB colour moments. An exemplar may carry
 a mask: a built-in style rendered from a region's own pixels fills the whole frame, but only the region
 is its style, so its statistics are taken over the region only.
 """
@@ -9,6 +10,7 @@ is its style, so its statistics are taken over the region only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -16,7 +18,8 @@ import torch.nn.functional as F
 from regionstyle.encoder import FeatureEncoder
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.losses import color_moments
-from regionstyle.style.gram import EMPTY_REGION, gram, masked_gram
+from regionstyle.style.gram import EMPTY_REGION
+from regionstyle.style.losses import style_loss, tap_seed
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,11 @@ class StyleSource:
 
 @dataclass(frozen=True)
 class StyleTarget:
-    """One style at one scale: Gram (C, C) per tap, and colour mean (3,) / covariance (3, 3)."""
+    """One style at one scale for one loss: ``taps`` {tap: that loss's target (e.g. GramTarget)}, and the
+    colour mean (3,) / covariance (3, 3)."""
 
-    grams: dict[str, torch.Tensor]
+    loss: str
+    taps: dict[str, Any]
     color_mean: torch.Tensor
     color_cov: torch.Tensor
 
@@ -55,10 +60,12 @@ def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
 
 @torch.no_grad()
 def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], *,
-                 content_long_side: int, device: torch.device) -> StyleTarget:
-    """The blended Grams and colour moments of ``source`` at the scale of a content of ``content_long_side``."""
+                 content_long_side: int, device: torch.device, loss: str = "gram") -> StyleTarget:
+    """The blended statistics of ``loss`` and colour moments of ``source`` at the scale of a content of
+    ``content_long_side``."""
     long_side = max(16, round(content_long_side * source.texture_scale))
-    grams: dict[str, torch.Tensor] = {}
+    statistic = style_loss(loss)
+    parts: dict[str, list[tuple[Any, float]]] = {tap: [] for tap in taps}
     mean = torch.zeros(3, device=device)
     cov = torch.zeros(3, 3, device=device)
     masks = source.masks or (None,) * len(source.images)
@@ -68,12 +75,14 @@ def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, 
         region = None if mask is None else resize_long_side(mask[None].to(device), long_side)
         per_tap = {} if region is None else layer_masks(region, encoder, taps)
         for tap in taps:
-            layer = features[tap][0].float()
-            # A region that vanished at a deep layer falls back to the whole frame's Gram there (the
-            # rendering extends past the region, so that Gram is still the style's).
+            rows = features[tap][0].float().flatten(1).T  # (h * w, C)
+            # A region that vanished at a deep layer falls back to the whole frame there (the rendering
+            # extends past the region, so the frame's statistics are still the style's).
             usable = region is not None and float(per_tap[tap].sum()) >= EMPTY_REGION
-            grams[tap] = grams.get(tap, 0) + weight * (masked_gram(layer, per_tap[tap][0]) if usable
-                                                       else gram(layer))
+            weights = per_tap[tap][0].reshape(-1) if usable else None
+            # Every image of a blend draws the same directions (sliced), so their quantiles mix.
+            parts[tap].append((statistic.summarise(rows, weights, tap_seed(tap, content_long_side)), weight))
         image_mean, image_cov = color_moments(sized, None if region is None else region[0])
         mean, cov = mean + weight * image_mean, cov + weight * image_cov
-    return StyleTarget(grams=grams, color_mean=mean, color_cov=cov)
+    return StyleTarget(loss=loss, taps={tap: statistic.combine(parts[tap]) for tap in taps},
+                       color_mean=mean, color_cov=cov)
