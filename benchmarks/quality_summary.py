@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="variant tags to keep")
     parser.add_argument("--sheet", type=Path, default=None)
     parser.add_argument("--dir", type=Path, default=None, help="folder of the PNGs (default: beside results)")
+    parser.add_argument("--height", type=int, default=220, help="height of each tile of the sheet, pixels")
     args = parser.parse_args()
     runs = load(args.results)
     if args.only:
@@ -97,7 +98,7 @@ def main() -> None:
         runs = [run for run in runs if run["photo"] in done]
     print(table(runs))
     if args.sheet:
-        sheet(runs, args.dir or args.results[0].parent, args.sheet)
+        sheet(runs, args.dir or args.results[0].parent, args.sheet, height=args.height)
 
 
 if __name__ == "__main__":
