@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +31,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from quality import DATA, MOBILENET_WEIGHTS, rules_for  # noqa: E402
 
 
-def problem_for(photo: str, loss: str, *, encoder_name: str, size: int, session: Any):
+def problem_for(photo: str, loss: str, *, encoder_name: str, size: int, session: Any,
+                extra: dict[str, Any] | None = None, with_owner: bool = False):
     """(problem, encoder, start image (1, 3, h, w)) of the finest scale of a quality-benchmark run.
 
     The pipeline runs as usual (segmentation, masks, start image, targets) up to ``optimize.optimize``,
     whose arguments are caught instead of optimised: the problem is then built as the optimiser would.
+    extra: more settings; with_owner: also the hard owner map (h, w), renumbered so that the region at
+    position i of ``problem.regions`` owns the pixels of value i (others: -1).
     """
     from regionstyle import io, optimize, pipeline
     from regionstyle.config import make_config
@@ -43,7 +47,7 @@ def problem_for(photo: str, loss: str, *, encoder_name: str, size: int, session:
     ruleset = load_ruleset(rules_for(photo))
     weights = str(MOBILENET_WEIGHTS) if encoder_name == "mobilenet_v2" else None
     config = make_config(ruleset.defaults, size=size, encoder=encoder_name, encoder_weights=weights,
-                         style_loss=loss, precision="fp32")
+                         style_loss=loss, precision="fp32", **(extra or {}))
     caught: dict[str, Any] = {}
 
     def catch(content, masks, regions, **kwargs):
@@ -53,7 +57,7 @@ def problem_for(photo: str, loss: str, *, encoder_name: str, size: int, session:
     real = optimize.optimize
     optimize.optimize = catch
     try:
-        pipeline.run(io.read_image(DATA / "photos" / f"{photo}.jpg"), ruleset, config, session=session)
+        result = pipeline.run(io.read_image(DATA / "photos" / f"{photo}.jpg"), ruleset, config, session=session)
     finally:
         optimize.optimize = real
     content, plan, encoder = caught["content"], caught["plan"], caught["encoder"]
@@ -62,7 +66,12 @@ def problem_for(photo: str, loss: str, *, encoder_name: str, size: int, session:
     problem = optimize.build_problem(content, caught["masks"], caught["regions"], size=size_hw, encoder=encoder,
                                      plan=use, config=config, target_cache=session.targets)
     start = caught["init"] if caught.get("init") is not None else content
-    return problem, encoder, start[None]
+    if not with_owner:
+        return problem, encoder, start[None]
+    owner = np.full(result.masks.owner.shape, -1)
+    for position, region in enumerate(caught["regions"]):
+        owner[result.masks.owner == region.index] = position
+    return problem, encoder, start[None], owner
 
 
 def timed(function, repeats: int) -> float:
