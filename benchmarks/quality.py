@@ -10,18 +10,25 @@ Per photo and region it prints:
 - colour: Gaussian Wasserstein-2 distance of the region's Lab colours to the painting's (Lab units);
 - struct: correlation of the luminance gradients of output and photo inside the region (1 = every edge
   of the photo kept, 0 = none);
+- leak: how far the region's style spilled onto its styled neighbours (see :func:`style_leak`, Lab units);
 - seam: the pipeline's own seam measure (1 = no seam added), and seconds per photo.
 Then one summary line per configuration: medians over regions (seam and seconds: over photos).
-Needs ../shared/data beside the project. Output PNGs go to --out (default /tmp).
+Needs ../shared/data beside the project. Output PNGs go to --out (default /tmp), and every region's scores
+to --out/results.jsonl (benchmarks/quality_summary.py tabulates them per loss and region class).
+
+    python benchmarks/quality.py --photos all --sizes 512 --style-loss gram w2 sliced --out /tmp/q
+    python benchmarks/quality.py --photos tubingen_neckarfront --set mask_mode=inside \
+        --rule building.content_weight=3 --tag cw3
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +58,7 @@ class Variant:
     tag: str
     options: dict[str, Any] = field(default_factory=dict)
     custom_encoder: tuple | None = None
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class RegionScore:
     closed: float
     colour: float
     structure: float
+    leak: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -86,8 +95,12 @@ def read_rgb(path: Path) -> np.ndarray:
     return io.read_image(path).pixels
 
 
-def rules_for(photo: str) -> str:
-    """The fixed rules set as TOML: sky -> Starry Night, building -> Klimt, a third class -> Great Wave, one kept."""
+def rules_for(photo: str, options: dict[str, dict[str, Any]] | None = None) -> str:
+    """The fixed rules set as TOML: sky -> Starry Night, building -> Klimt, a third class -> Great Wave, one kept.
+
+    options: per region name, extra rule keys (e.g. {"building": {"content_weight": 3}}); a region with
+    options is written as a [[rule]] table instead of a [map] entry.
+    """
     from regionstyle import pipeline
     from regionstyle.rules import load_ruleset
 
@@ -100,9 +113,17 @@ def rules_for(photo: str) -> str:
     share = {r["region"]: r["share"] for r in data["regions"]}
     third = next((name for name in THIRD if share.get(name, 0) >= 0.05), None)
     kept = next((name for name in KEPT if name != third and share.get(name, 0) >= 0.02), None)
-    rules = head + '\n[map]\nsky = "starry"\nbuilding = "klimt"\n'
-    rules += f'{third} = "wave"\n' if third else ""
-    return rules + (f'{kept} = "keep"\n' if kept else "")
+    chosen = {"sky": "starry", "building": "klimt", **({third: "wave"} if third else {}),
+              **({kept: "keep"} if kept else {})}
+    options = options or {}
+    rules = head + "\n[map]\n" + "".join(f'{name} = "{style}"\n' for name, style in chosen.items()
+                                          if name not in options)
+    for name, extra in options.items():
+        if name in chosen:
+            extra = {"style": chosen[name], **extra}  # e.g. building.style=keep replaces the style
+            rules += f'\n[[rule]]\nclasses = ["{name}"]\n' + "".join(
+                f"{key} = {json.dumps(value)}\n" for key, value in extra.items())
+    return rules
 
 
 def colour_distance(pixels: np.ndarray, reference: np.ndarray) -> float:
@@ -142,6 +163,35 @@ def structure_kept(output: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> f
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def style_leak(output: np.ndarray, photo: np.ndarray, owner: np.ndarray, region: int,
+               palettes: dict[int, np.ndarray], *, ring_px: int) -> float:
+    """How much the colours of styled neighbours moved towards this region's palette near its border.
+
+    owner: (H, W) hard region index per pixel; palettes: {region index: mean Lab colour of its painting}
+    for the styled regions. For each styled neighbour n, the colour change (output - photo, Lab) of its
+    pixels is projected on the unit vector from n's painting's mean colour towards this region's; the
+    leak is the mean projection over n's pixels within ``ring_px`` of this region minus the mean over
+    n's pixels farther away (what n's own style did anyway), averaged over neighbours by ring size.
+    0 = no spill; > 0 = the border of the neighbour took on this region's colours (Lab units).
+    """
+    change = lab(output) - lab(photo)
+    distance = cv2.distanceTransform((owner != region).astype(np.uint8), cv2.DIST_L2, 5)
+    total, count = 0.0, 0
+    for neighbour, palette in palettes.items():
+        if neighbour == region:
+            continue
+        towards = palettes[region] - palette
+        towards = towards / max(float(np.linalg.norm(towards)), 1e-6)
+        ring = (owner == neighbour) & (distance > 0) & (distance <= ring_px)
+        far = (owner == neighbour) & (distance > 3 * ring_px)
+        if ring.sum() < 20 or far.sum() < 20:
+            continue
+        moved = change @ towards
+        total += float(moved[ring].mean() - moved[far].mean()) * int(ring.sum())
+        count += int(ring.sum())
+    return total / count if count else float("nan")
+
+
 class Scorer:
     """Judge references for every shared painting, computed once, and the per-region measurements."""
 
@@ -150,9 +200,10 @@ class Scorer:
         self.paintings = {path.stem: read_rgb(path) for path in sorted((DATA / "styles").glob("*.jpg"))}
         self.references = {name: grams(self.judge.features(image), None) for name, image in self.paintings.items()}
         self.colours = {name: lab(image).reshape(-1, 3) for name, image in self.paintings.items()}
+        self.palettes = {name: colours.mean(axis=0) for name, colours in self.colours.items()}
 
     def region(self, photo_name: str, name: str, painting: str, output: np.ndarray, photo: np.ndarray,
-               mask: np.ndarray) -> RegionScore:
+               mask: np.ndarray, leak: float = float("nan")) -> RegionScore:
         """Scores of one styled region. output, photo: (H, W, 3) in [0, 1]; mask: (H, W) in [0, 1]."""
         out_grams = grams(self.judge.features(output), mask)
         own = style_distance(out_grams, self.references[painting])
@@ -161,7 +212,7 @@ class Scorer:
         photo_own = style_distance(grams(self.judge.features(photo), mask), self.references[painting])
         colour = colour_distance(lab(output)[mask > 0.5], self.colours[painting])
         return RegionScore(photo_name, name, painting, float(mask.mean()), own, others[nearest], nearest,
-                           1.0 - own / photo_own, colour, structure_kept(output, photo, mask))
+                           1.0 - own / photo_own, colour, structure_kept(output, photo, mask), leak)
 
 
 def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_dir: Path, session: Any) -> PhotoRun:
@@ -170,7 +221,7 @@ def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_di
     from regionstyle.config import make_config
     from regionstyle.rules import load_ruleset
 
-    ruleset = load_ruleset(rules_for(photo))
+    ruleset = load_ruleset(rules_for(photo, variant.rules))
     config = make_config(ruleset.defaults, **{"size": size, **variant.options})
     started = time.perf_counter()
     loaded = io.read_image(DATA / "photos" / f"{photo}.jpg")
@@ -182,25 +233,36 @@ def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_di
     height, width = result.image.shape[:2]  # the pipeline's working size; resized the way it resizes
     photo_pixels = np.clip(cv2.resize(loaded.pixels, (width, height), interpolation=cv2.INTER_AREA), 0, 1)
     painting = {name: Path(file).stem for name, file in STYLES.items()}
+    entries = result.report["regions"]
+    palettes = {index: scorer.palettes[painting[entry["style"]]] for index, entry in enumerate(entries)
+                if entry["styled"] and entry["style"] in painting}
+    ring = max(3, round(0.02 * max(height, width)))
     scores = []
-    for entry, mask in zip(result.report["regions"], result.masks.masks):
-        if entry["styled"] and entry["style"] in painting:
+    for index, (entry, mask) in enumerate(zip(entries, result.masks.masks)):
+        if index in palettes:
+            leak = style_leak(result.image, photo_pixels, result.masks.owner, index, palettes, ring_px=ring)
             scores.append(scorer.region(photo, entry["name"], painting[entry["style"]], result.image,
-                                        photo_pixels, mask))
+                                        photo_pixels, mask, leak))
     return PhotoRun(photo, result.report["seam"], seconds, tuple(scores))
 
 
 def benchmark(variants: list[Variant], *, photos: tuple[str, ...] = PHOTOS, size: int = 256,
               out_dir: Path = Path("/tmp"), scorer: Scorer | None = None) -> dict[str, list[PhotoRun]]:
-    """Run every variant on every photo; prints the tables as it goes and returns the runs per variant tag."""
+    """Run every variant on every photo; prints the tables as it goes and returns the runs per variant tag.
+
+    Each photo's scores are also appended to ``out_dir/results.jsonl`` as soon as it is done.
+    """
     from regionstyle.session import Session
 
     scorer = scorer or Scorer()
     results = {}
     for variant in variants:
         session = Session(custom_encoder=variant.custom_encoder)
-        runs = [run_photo(photo, variant, size=size, scorer=scorer, out_dir=out_dir, session=session)
-                for photo in photos]
+        runs = []
+        for photo in photos:
+            runs.append(run_photo(photo, variant, size=size, scorer=scorer, out_dir=out_dir, session=session))
+            with open(out_dir / "results.jsonl", "a", encoding="utf-8") as log:
+                log.write(json.dumps({"variant": variant.tag, "size": size, **asdict(runs[-1])}) + "\n")
         print_table(variant.tag, runs)
         results[variant.tag] = runs
     print("\n" + SUMMARY_HEAD)
@@ -210,7 +272,7 @@ def benchmark(variants: list[Variant], *, photos: tuple[str, ...] = PHOTOS, size
 
 
 HEAD = (f"{'photo':<22} {'region':<9} {'style':<22} {'area':>5} {'own':>6} {'other':>6} {'ratio':>6} "
-        f"{'nearest':<14} {'closed':>6} {'colour':>6} {'struct':>6}")
+        f"{'nearest':<14} {'closed':>6} {'colour':>6} {'struct':>6} {'leak':>5}")
 SUMMARY_HEAD = (f"{'configuration':<28} {'ratio':>6} {'closed':>6} {'colour':>6} {'struct':>6} "
                 f"{'seam':>5} {'sec':>6}   (medians; ratio < 1 = own style nearest)")
 
@@ -221,7 +283,7 @@ def print_table(tag: str, runs: list[PhotoRun]) -> None:
         for s in run.regions:
             print(f"{s.photo[:22]:<22} {s.region[:9]:<9} {s.style[:22]:<22} {s.area:5.2f} {s.own:6.3f} "
                   f"{s.other:6.3f} {s.ratio:6.3f} {s.nearest[:14]:<14} {s.closed:6.3f} {s.colour:6.1f} "
-                  f"{s.structure:6.3f}")
+                  f"{s.structure:6.3f} {s.leak:5.1f}")
         print(f"{run.photo[:22]:<22} seam {run.seam}  seconds {run.seconds:.1f}")
     sys.stdout.flush()
 
@@ -235,13 +297,42 @@ def summary_line(tag: str, runs: list[PhotoRun]) -> str:
             f"{med(seams):5.2f} {med([run.seconds for run in runs]):6.1f}")
 
 
+def _value(text: str) -> Any:
+    """A command-line value as TOML would read it: numbers and booleans typed, anything else a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _pairs(items: list[str]) -> dict[str, Any]:
+    return {key: _value(value) for key, _, value in (item.partition("=") for item in items)}
+
+
+def _rule_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    """"building.content_weight=3" -> {"building": {"content_weight": 3}}."""
+    options: dict[str, dict[str, Any]] = {}
+    for key, value in _pairs(items).items():
+        region, _, name = key.partition(".")
+        options.setdefault(region, {})[name] = value
+    return options
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--encoder", default="mobilenet_v2", help="auto, vgg19, random, mobilenet_v2 ...")
-    parser.add_argument("--size", type=int, default=256, help="long side of the runs (256-384 keeps it fast)")
+    parser.add_argument("--size", "--sizes", type=int, nargs="+", default=[256], dest="sizes",
+                        help="long side(s) of the runs (256-384 keeps it fast)")
     parser.add_argument("--iterations", type=int, default=None, help="default: the pipeline's")
     parser.add_argument("--style-weight", type=float, default=None, help="default: the encoder's plan")
-    parser.add_argument("--photos", nargs="+", default=list(PHOTOS), help="names in ../shared/data/photos")
+    parser.add_argument("--style-loss", nargs="+", default=[None], help="gram, w2, sliced (one run each)")
+    parser.add_argument("--photos", nargs="+", default=list(PHOTOS),
+                        help="names in ../shared/data/photos, or 'all' for every one of them")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="more settings for make_config, e.g. mask_mode=inside feather=0")
+    parser.add_argument("--rule", nargs="*", default=[], metavar="REGION.KEY=VALUE",
+                        help="rule keys for one region, e.g. building.content_weight=3")
+    parser.add_argument("--tag", default="", help="added to the configuration's name")
     parser.add_argument("--out", type=Path, default=Path("/tmp"), help="folder for the output PNGs")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads; 1 keeps timings sane on a CPU shared with other jobs")
@@ -251,10 +342,19 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(args.threads)  # OpenMP threads spinning against other processes cost 10x
+    photos = args.photos
+    if photos == ["all"]:
+        photos = sorted(path.stem for path in (DATA / "photos").glob("*.jpg"))
     options = {"encoder": args.encoder, "iterations": args.iterations, "style_weight": args.style_weight,
-               "encoder_weights": str(MOBILENET_WEIGHTS) if args.encoder == "mobilenet_v2" else None}
-    tag = f"{args.encoder}_{args.size}" + (f"_sw{args.style_weight:g}" if args.style_weight else "")
-    benchmark([Variant(tag, options)], photos=tuple(args.photos), size=args.size, out_dir=args.out)
+               "encoder_weights": str(MOBILENET_WEIGHTS) if args.encoder == "mobilenet_v2" else None,
+               **_pairs(args.set)}
+    for size in args.sizes:
+        variants = []
+        for loss in args.style_loss:
+            tag = f"{args.encoder}_{size}" + (f"_sw{args.style_weight:g}" if args.style_weight else "")
+            tag += (f"_{loss}" if loss else "") + (f"_{args.tag}" if args.tag else "")
+            variants.append(Variant(tag, {**options, "style_loss": loss}, rules=_rule_options(args.rule)))
+        benchmark(variants, photos=tuple(photos), size=size, out_dir=args.out)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ MIN_SIDE = 16
 PREVIEW_SIDE = 384
 PREVIEW_ITERATIONS = 60
 COLOR_MODES = ("style", "preserve", "match")
+STYLE_LOSS_NAMES = ("gram", "w2", "sliced")  # regionstyle.style.losses registers one loss per name
 DEVICE_PATTERN = r"auto|cpu|mps|cuda(:[0-9]{1,2})?"
 
 
@@ -95,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("color", _choice(*COLOR_MODES, per_rule=True), "style",
             "Colour mode of rules that set none: style (the style's palette), preserve (the photo's "
             "colours), match (the style recoloured to the region)."),
+    Setting("style_loss", _choice(*STYLE_LOSS_NAMES, per_rule=True), "gram",
+            "Style statistic a region matches: gram (Gram matrices), w2 (mean + covariance, Gaussian "
+            "Wasserstein-2), sliced (sliced Wasserstein: whole feature distributions) (a rule may set its own)."),
     Setting("feather", _float(0.0, 256.0, per_rule=True), 4.0,
             "Width in pixels of the soft band where two regions meet (a rule may set its own)."),
     Setting("mask_mode", _choice("simple", "inside", "soft"), "soft",

@@ -208,7 +208,7 @@ def run_memory(height: int, width: int, config: TransferConfig, *, minimum: int,
 
     steps = schedule(height, width, coarse_start=config.coarse_start, iterations=config.iterations,
                      scales=config.scales, min_side=minimum)
-    worked = max(largest_piece(size) for size, _ in steps)
+    worked = max(largest_piece(size, full=(height, width)) for size, _ in steps)
     return BASE_BYTES + worked * bytes_per_pixel + height * width * HELD_BYTES_PER_PIXEL
 
 

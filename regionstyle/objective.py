@@ -1,14 +1,16 @@
-"""The loss of one scale: every styled region's masked Gram terms, content, colour and total variation.
+"""The loss of one scale: every styled region's masked style terms, content, colour and total variation.
 
 Everything fixed during a scale's optimisation (content features, per-layer masks, style targets) is
 gathered once, under ``no_grad``, into a :class:`ScaleProblem`; :func:`evaluate` is then a pure function
 of the pixels.
 
 Balancing, and why:
-- each layer's Gram distance is divided by the mean square of its target Gram, and the content distance by
-  the mean square of the content features: every term is then a *relative* error of order one whatever
-  the encoder's activation scale (VGG, MobileNet, random), so one style weight works for all of them;
-- each region's style term is multiplied by its share of the image: the area-normalised Gram gives every
+- each layer's style distance (the region's own loss: gram, w2 or sliced, :mod:`regionstyle.style.losses`)
+  is relative to its target's size (the Gram's mean square; E|f|^2 for the Wasserstein distances), and the
+  content distance is divided by the mean square of the content features: every term is then a
+  *relative* error of order one whatever the encoder's activation scale (VGG, MobileNet, random), so one
+  style weight works for all of them and for every loss;
+- each region's style term is multiplied by its share of the image: area-normalised statistics give every
   pixel of a small region a larger gradient, and this restores a per-pixel style force independent of
   region size (a 2% region is neither ignored nor over-driven next to the sky).
 """
@@ -23,7 +25,8 @@ import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder, LayerPlan
 from regionstyle.losses import color_loss, content_loss, tv_loss
-from regionstyle.style.gram import EMPTY_REGION, gram_distance, masked_gram_rows
+from regionstyle.style.gram import EMPTY_REGION
+from regionstyle.style.losses import style_loss
 from regionstyle.style.targets import StyleTarget
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,8 @@ _GATHER_BELOW = 0.9
 
 @dataclass(frozen=True)
 class RegionTerm:
-    """One styled region at one scale. layers: {tap: LayerSupport}; pixel_mask: (H, W)."""
+    """One styled region at one scale. target: its style's statistics for its loss (``target.loss``);
+    layers: {tap: LayerSupport}; pixel_mask: (H, W)."""
 
     name: str
     target: StyleTarget
@@ -125,14 +129,13 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
 
 
 def _region_style(features: dict[str, torch.Tensor], term: RegionTerm, plan: LayerPlan) -> torch.Tensor:
+    distance = style_loss(term.target.loss).distance  # already relative: of order one at the start
     loss = features[plan.content].new_zeros(())
     for tap, layer_weight in plan.style:
         support = term.layers.get(tap)
         if support is None:
             continue
-        target = term.target.grams[tap]
-        distance = gram_distance(masked_gram_rows(support.rows(features[tap]), support.weights), target)
-        loss = loss + layer_weight * distance / target.pow(2).mean().clamp_min(1e-12)
+        loss = loss + layer_weight * distance(support.rows(features[tap]), support.weights, term.target.taps[tap])
     return term.strength * term.area * loss
 
 

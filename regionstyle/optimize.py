@@ -34,7 +34,8 @@ ProgressCallback = Callable[[Progress], None]
 # Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them).
 FINE_ABOVE = 600
 FINER_SCALE_DIVISOR = 3
-TargetCache = dict[tuple[str, int, tuple[str, ...], EncoderInfo], StyleTarget]
+# (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
+TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class StyledRegion:
     content_weight: float | None = None
     use_color: bool = True
     coarse: StyleSource | None = None
+    style_loss: str = "gram"
 
 
 def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
@@ -113,7 +115,7 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         work = ScaleWork(scaled, scaled_masks, regions, encoder=encoder, plan=scale_plan, config=config,
                          long_side=max(size), target_cache=target_cache,
                          fine_taps=plan.fine_taps)
-        if needs_tiles(size):
+        if needs_tiles(size, full=tuple(content.shape[-2:])):
             image = refine_in_tiles(image, work, iterations=iterations, clock=clock, scale=scale,
                                     on_progress=on_progress)
         else:
@@ -202,11 +204,12 @@ def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[st
     """A region's target: its style's, or for a layered style the fine part's on the fine taps and the
     coarse part's on the others (:func:`regionstyle.style.layered.merge_targets`)."""
     if region.coarse is None:
-        return _target(region.source, encoder, taps, long_side, device, cache)
+        return _target(region.source, region.style_loss, encoder, taps, long_side, device, cache)
     fine, coarse = layered.split_taps(taps, fine_taps)
     # With no fine tap at this scale the fine part still gives the colour (its coarse Grams are then replaced).
-    fine_target = _target(region.source, encoder, fine or taps, long_side, device, cache)
-    coarse_target = _target(region.coarse, encoder, coarse, long_side, device, cache) if coarse else None
+    fine_target = _target(region.source, region.style_loss, encoder, fine or taps, long_side, device, cache)
+    coarse_target = (_target(region.coarse, region.style_loss, encoder, coarse, long_side, device, cache)
+                     if coarse else None)
     return layered.merge_targets(fine_target, coarse_target)
 
 
@@ -259,12 +262,12 @@ def _malloc_trim():
         return None
 
 
-def _target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
+def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
             device: torch.device, cache: TargetCache | None) -> StyleTarget:
-    key = (source.key, long_side, taps, encoder.info)  # a Session may serve several encoders
+    key = (source.key, loss, long_side, taps, encoder.info)  # a Session may serve several encoders
     if cache is not None and key in cache:
         return cache[key]
-    target = style_target(source, encoder, taps, content_long_side=long_side, device=device)
+    target = style_target(source, encoder, taps, content_long_side=long_side, device=device, loss=loss)
     if cache is not None:
         cache[key] = target
     return target
@@ -339,7 +342,9 @@ class _Clock:
     def __init__(self, steps: list[tuple[tuple[int, int], int]]) -> None:
         self.steps = steps
         # A tiled scale optimises each window's margin too, and a second half-length pass (~2.3x).
-        self.work = [size[0] * size[1] * its * (TILED_COST if needs_tiles(size) else 1) for size, its in steps]
+        full = steps[-1][0]
+        self.work = [size[0] * size[1] * its * (TILED_COST if needs_tiles(size, full=full) else 1)
+                     for size, its in steps]
         self.start = time.perf_counter()
 
     def reporter(self, scale: int, size: tuple[int, int], on_progress: ProgressCallback | None, *,

@@ -41,13 +41,17 @@ def build_report(config: TransferConfig, segmentation: Segmentation, segmenter_n
 
 
 def region_rows(masks: RegionMasks, resolution: maskrules.Resolution, config: TransferConfig) -> list[dict]:
-    """One row per region mask: its name, share of the image, whether it is styled, its style and colour mode."""
+    """One row per region mask: its name, share of the image, whether it is styled, its style, colour mode
+    and style loss."""
     rows = []
     for name, area, styled, rule_index in zip(masks.names, masks.areas, masks.styled, masks.rule_index):
         rule = resolution.regions[rule_index] if rule_index >= 0 else None
         style = rule.style.name if rule is not None and rule.style is not None else None
-        color = rule.settings.get("color", config.color) if rule is not None and styled else None
-        rows.append({"name": name, "area": round(area, 5), "styled": styled, "style": style, "color": color})
+        own = rule is not None and styled
+        color = rule.settings.get("color", config.color) if own else None
+        loss = rule.settings.get("style_loss", config.style_loss) if own else None
+        rows.append({"name": name, "area": round(area, 5), "styled": styled, "style": style, "color": color,
+                     "style_loss": loss})
     return rows
 
 

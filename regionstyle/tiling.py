@@ -21,6 +21,7 @@ TILE_ABOVE = 1_600_000
 # at every layer, so statistics gathered window by window add up to those of the whole image.
 TILE = 640
 MARGIN = 96
+PRINT_ABOVE = 6_000_000
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,23 @@ def windows(size: tuple[int, int], *, tile: int, margin: int, shifted: bool = Fa
     return result
 
 
-def needs_tiles(size: tuple[int, int]) -> bool:
-    """Whether an image of ``size`` (height, width) is worked on in windows."""
-    return size[0] * size[1] > TILE_ABOVE
+def needs_tiles(size: tuple[int, int], *, full: tuple[int, int] | None = None) -> bool:
+    """Whether an image of ``size`` (height, width) is worked on in windows.
+
+    full: the size of the run it is a scale of. A print-sized run (over ``PRINT_ABOVE``) keeps gigabytes of
+    full-size images beside the optimisation, so there every scale larger than one window is tiled (4096 px:
+    the untiled 1024x768 scale took the process to 4.5 GB, measured).
+    """
+    limit = TILE_ABOVE
+    if full is not None and full[0] * full[1] > PRINT_ABOVE:
+        limit = (TILE + 2 * MARGIN) ** 2
+    return size[0] * size[1] > limit
 
 
-def largest_piece(size: tuple[int, int]) -> int:
-    """Pixels of the largest piece of an image of ``size`` that is optimised at once: the whole image, or the
-    largest window (margins included) when it is tiled."""
-    if not needs_tiles(size):
+def largest_piece(size: tuple[int, int], *, full: tuple[int, int] | None = None) -> int:
+    """Pixels of the largest piece of an image of ``size`` (a scale of a run of size ``full``) that is
+    optimised at once: the whole image, or the largest window (margins included) when it is tiled."""
+    if not needs_tiles(size, full=full):
         return size[0] * size[1]
     return max(height * width for height, width in (w.size for w in windows(size, tile=TILE, margin=MARGIN)))
 

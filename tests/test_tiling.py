@@ -48,7 +48,7 @@ def small_tiles(monkeypatch):
     for module in (optimize, targets):
         monkeypatch.setattr(module, "TILE", 32)
         monkeypatch.setattr(module, "MARGIN", 16)
-        monkeypatch.setattr(module, "needs_tiles", lambda size: size[0] * size[1] > 2000)
+        monkeypatch.setattr(module, "needs_tiles", lambda size, full=None: size[0] * size[1] > 2000)
 
 
 def _painting(height: int, width: int) -> torch.Tensor:
@@ -57,21 +57,30 @@ def _painting(height: int, width: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("masked", [False, True])
-def test_an_exemplar_read_in_windows_has_the_grams_of_the_whole(tiny_encoder, small_tiles, masked):
+@pytest.mark.parametrize("loss", ["gram", "w2"])
+def test_an_exemplar_read_in_windows_has_the_statistics_of_the_whole(tiny_encoder, small_tiles, masked, loss):
     from regionstyle.style import targets
 
     encoder, plan = tiny_encoder
-    image = _painting(80, 100)
     region = None
     if masked:
-        region = torch.zeros(1, 80, 100)
-        region[:, 10:70, 20:90] = 1.0
+        region = torch.zeros(80, 100)
+        region[10:70, 20:90] = 1.0
+    source = targets.StyleSource("p", (_painting(80, 100),), (1.0,), masks=(region,) if masked else ())
     taps = tuple(tap for tap, _ in plan.style)
-    tiled = targets.exemplar_grams(image, region, encoder, taps)
-    targets.needs_tiles = lambda size: False  # the same image in one piece (monkeypatch restores it)
-    single = targets.exemplar_grams(image, region, encoder, taps)
+
+    def target():
+        return targets.style_target(source, encoder, taps, content_long_side=100, device=torch.device("cpu"),
+                                    loss=loss)
+
+    tiled = target()
+    targets.needs_tiles = lambda size, full=None: False  # the same image in one piece (monkeypatch restores it)
+    single = target()
     for tap in taps:
-        assert torch.allclose(tiled[tap], single[tap], rtol=1e-4, atol=1e-6), tap
+        for name in ("gram", "mean", "cov_sqrt"):
+            if hasattr(single.taps[tap], name):
+                expected, got = getattr(single.taps[tap], name), getattr(tiled.taps[tap], name)
+                assert torch.allclose(got, expected, rtol=1e-3, atol=1e-5), (tap, name)
 
 
 def _two_region_problem(height: int = 72, width: int = 96):
@@ -127,3 +136,14 @@ def test_a_window_leaves_out_the_regions_it_barely_holds(tiny_encoder):
     inside_top = Window((0, 0, 32, 96), (0, 0, 32, 96))
     assert [t.name for t in work.problem(inside_top).regions] == ["top"]
     assert work.problem(inside_top).content_target.shape[-2:] != work.problem().content_target.shape[-2:]
+
+
+def test_a_print_sized_run_tiles_every_scale_larger_than_a_window():
+    from regionstyle.tiling import MARGIN, PRINT_ABOVE, TILE, needs_tiles
+
+    window = (TILE + 2 * MARGIN) ** 2
+    scale = (768, 1024)
+    assert window < scale[0] * scale[1] and not needs_tiles(scale)
+    assert not needs_tiles(scale, full=(1536, 2048))  # a 2048 px run optimises its 1024 px scale whole
+    assert needs_tiles(scale, full=(3072, 4096)) and 3072 * 4096 > PRINT_ABOVE
+    assert not needs_tiles((384, 512), full=(3072, 4096))

@@ -1,7 +1,8 @@
 """Style targets: what each region's statistics should become, computed once per style and scale.
 
-A style is one exemplar image or a weighted blend of several; its target at a scale holds one Gram matrix
-per style layer (a blend mixes the Grams with its weights) and the RGB colour moments. An exemplar may carry
+A style is one exemplar image or a weighted blend of several; its target at a scale holds, per style layer,
+what the region's style loss compares against (:mod:`regionstyle.style.losses`: a Gram matrix, mean and
+covariance, or quantile functions; a blend mixes them linearly with its weights) and the RGB colour moments. An exemplar may carry
 a mask: a built-in style rendered from a region's own pixels fills the whole frame, but only the region
 is its style, so its statistics are taken over the region only.
 """
@@ -9,6 +10,7 @@ is its style, so its statistics are taken over the region only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +19,7 @@ from regionstyle.encoder import FeatureEncoder
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.losses import color_moments
 from regionstyle.style.gram import EMPTY_REGION
+from regionstyle.style.losses import style_loss, tap_seed
 from regionstyle.tiling import MARGIN, TILE, Window, feature_slices, needs_tiles, windows
 
 
@@ -42,9 +45,11 @@ class StyleSource:
 
 @dataclass(frozen=True)
 class StyleTarget:
-    """One style at one scale: Gram (C, C) per tap, and colour mean (3,) / covariance (3, 3)."""
+    """One style at one scale for one loss: ``taps`` {tap: that loss's target (e.g. GramTarget)}, and the
+    colour mean (3,) / covariance (3, 3)."""
 
-    grams: dict[str, torch.Tensor]
+    loss: str
+    taps: dict[str, Any]
     color_mean: torch.Tensor
     color_cov: torch.Tensor
 
@@ -59,64 +64,61 @@ def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
 
 @torch.no_grad()
 def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], *,
-                 content_long_side: int, device: torch.device) -> StyleTarget:
-    """The blended Grams and colour moments of ``source`` at the scale of a content of ``content_long_side``."""
+                 content_long_side: int, device: torch.device, loss: str = "gram") -> StyleTarget:
+    """The blended statistics of ``loss`` and colour moments of ``source`` at the scale of a content of
+    ``content_long_side``."""
     long_side = max(16, round(content_long_side * source.texture_scale))
-    grams: dict[str, torch.Tensor] = {}
+    statistic = style_loss(loss)
+    parts: dict[str, list[tuple[Any, float]]] = {tap: [] for tap in taps}
     mean = torch.zeros(3, device=device)
     cov = torch.zeros(3, 3, device=device)
     masks = source.masks or (None,) * len(source.images)
     for image, weight, mask in zip(source.images, source.weights, masks):
         sized = resize_long_side(image.to(device), long_side)
         region = None if mask is None else resize_long_side(mask[None].to(device), long_side)
-        for tap, value in exemplar_grams(sized, region, encoder, taps).items():
-            grams[tap] = grams.get(tap, 0) + weight * value
+        for tap, pieces in exemplar_parts(sized, region, encoder, taps, statistic.summarise,
+                                          seed=lambda tap: tap_seed(tap, content_long_side)).items():
+            # Every image of a blend draws the same directions (sliced), so their quantiles mix.
+            parts[tap].extend((summary, weight * share) for summary, share in pieces)
         image_mean, image_cov = color_moments(sized, None if region is None else region[0])
         mean, cov = mean + weight * image_mean, cov + weight * image_cov
-    return StyleTarget(grams=grams, color_mean=mean, color_cov=cov)
+    return StyleTarget(loss=loss, taps={tap: statistic.combine(parts[tap]) for tap in taps},
+                       color_mean=mean, color_cov=cov)
 
 
-def exemplar_grams(image: torch.Tensor, region: torch.Tensor | None, encoder: FeatureEncoder,
-                   taps: tuple[str, ...]) -> dict[str, torch.Tensor]:
-    """Gram per tap of ``image`` (3, H, W), over ``region`` (1, H, W) when given.
+Summarise = Callable[[torch.Tensor, "torch.Tensor | None", int], Any]
 
-    A region that vanished at a deep layer falls back to the whole frame's Gram there (a rendering extends
-    past its region, so that Gram is still the style's). A print-sized exemplar is read window by window
-    (:mod:`regionstyle.tiling`): the sums of weighted outer products over each window's kept centre add up
-    to the whole image's, without holding its features at once (4096 px: 5.9 GB in one piece, measured).
+
+def exemplar_parts(image: torch.Tensor, region: torch.Tensor | None, encoder: FeatureEncoder,
+                   taps: tuple[str, ...], summarise: Summarise, *, seed: Callable[[str], int]
+                   ) -> dict[str, list[tuple[Any, float]]]:
+    """Per tap, the summaries of ``image``'s (3, H, W) features over ``region`` (1, H, W; None: all of it),
+    each with its share of the region's weight, for a loss's ``combine`` to mix like a blend.
+
+    A small exemplar is one part. A print-sized one is read window by window (:mod:`regionstyle.tiling`;
+    4096 px in one piece held 5.9 GB of features, measured), one part per window's kept centre: Grams and
+    moments mixed by those shares are exactly the whole image's; sliced quantile tables mixed so are their
+    Wasserstein barycentre, close to the whole image's for windows of one texture. A region that vanished at
+    a deep layer falls back to the whole frame there (the rendering extends past its region, so the frame's
+    statistics are still the style's).
     """
     size = tuple(image.shape[-2:])
     whole = Window((0, 0, *size), (0, 0, *size))
-    parts = windows(size, tile=TILE, margin=MARGIN) if needs_tiles(size) else [whole]
-    masked: dict[str, list[torch.Tensor]] = {}
-    plain: dict[str, list[torch.Tensor]] = {}
-    for window in parts:
+    pieces = windows(size, tile=TILE, margin=MARGIN) if needs_tiles(size) else [whole]
+    found: dict[str, list[tuple[Any, float]]] = {tap: [] for tap in taps}
+    for window in pieces:
         top, left, bottom, right = window.outer
         features = encoder(image[None, :, top:bottom, left:right], taps=taps)
         per_tap = {} if region is None else layer_masks(region[:, top:bottom, left:right], encoder, taps)
         for tap in taps:
-            rows, cols = feature_slices(window, tuple(features[tap].shape[-2:]))
-            kept = features[tap][0, :, rows, cols].float().flatten(1)
-            _accumulate(plain, tap, kept, None)
-            if region is not None:
-                _accumulate(masked, tap, kept, per_tap[tap][0, rows, cols].reshape(-1))
-    grams = {}
-    for tap in taps:
-        weighted, total = masked.get(tap, plain[tap])
-        if region is not None and float(total) < EMPTY_REGION:
-            weighted, total = plain[tap]
-        grams[tap] = weighted / total
-    return grams
-
-
-def _accumulate(sums: dict[str, list[torch.Tensor]], tap: str, flat: torch.Tensor,
-                weights: torch.Tensor | None) -> None:
-    """Add a window's sum of (weighted) outer products f f^T and its total weight to ``sums[tap]``."""
-    weighted = flat if weights is None else flat * weights[None]
-    products = weighted @ flat.T
-    total = flat.new_tensor(float(flat.shape[1])) if weights is None else weights.sum()
-    if tap in sums:
-        sums[tap][0] += products
-        sums[tap][1] += total
-    else:
-        sums[tap] = [products, total]
+            rows_kept, cols_kept = feature_slices(window, tuple(features[tap].shape[-2:]))
+            rows = features[tap][0, :, rows_kept, cols_kept].float().flatten(1).T  # (h * w, C)
+            weights = None if region is None else per_tap[tap][0, rows_kept, cols_kept].reshape(-1)
+            total = float(rows.shape[0]) if weights is None else float(weights.sum())
+            if total >= EMPTY_REGION:  # a window the region does not reach adds nothing
+                found[tap].append((summarise(rows, weights, seed(tap)), total))
+    vanished = tuple(tap for tap in taps if not found[tap])
+    if region is not None and vanished:
+        found.update(exemplar_parts(image, None, encoder, vanished, summarise, seed=seed))
+    return {tap: [(summary, total / sum(t for _, t in pieces_)) for summary, total in pieces_]
+            for tap, pieces_ in found.items()}

@@ -58,10 +58,10 @@ def test_fine_taps_take_the_fine_style_and_coarse_taps_the_coarse_style(tiny_enc
              for key, source in (("fine", fine), ("coarse", coarse))}
     assert plan.fine_taps == {"relu1_1"}
     for tap, _ in plan.style:
-        expected = alone["fine" if tap in plan.fine_taps else "coarse"].grams[tap]
-        other = alone["coarse" if tap in plan.fine_taps else "fine"].grams[tap]
-        assert torch.equal(layered.grams[tap], expected)
-        assert not torch.allclose(layered.grams[tap], other, rtol=1e-2)  # the two styles really differ
+        expected = alone["fine" if tap in plan.fine_taps else "coarse"].taps[tap].gram
+        other = alone["coarse" if tap in plan.fine_taps else "fine"].taps[tap].gram
+        assert torch.equal(layered.taps[tap].gram, expected)
+        assert not torch.allclose(layered.taps[tap].gram, other, rtol=1e-2)  # the two styles really differ
     # colour moments are the fine part's
     assert torch.equal(layered.color_mean, alone["fine"].color_mean)
     assert torch.equal(layered.color_cov, alone["fine"].color_cov)
@@ -74,7 +74,7 @@ def test_a_fine_scale_sub_plan_keeps_its_parents_split(tiny_encoder) -> None:
     target = _problem([StyledRegion("r", 0, fine, coarse=coarse)], tiny_encoder, plan=sub,
                       fine_taps=split).regions[0].target
     alone = _problem([StyledRegion("r", 0, fine)], tiny_encoder, plan=sub).regions[0].target
-    assert all(torch.equal(target.grams[tap], alone.grams[tap]) for tap in ("relu1_1", "relu2_1"))
+    assert all(torch.equal(target.taps[tap].gram, alone.taps[tap].gram) for tap in ("relu1_1", "relu2_1"))
 
 
 def test_merge_without_coarse_taps_is_the_fine_target(tiny_encoder) -> None:
@@ -126,7 +126,7 @@ def test_a_layered_rule_in_the_pipeline(tmp_path, tiny_encoder, monkeypatch) -> 
         got, want_fine, want_coarse = (p.regions[0].target for p in (with_layers, alone_fine, alone_coarse))
         for tap, _ in plan.style:
             want = want_fine if tap in plan.fine_taps else want_coarse
-            assert torch.equal(got.grams[tap], want.grams[tap])
+            assert torch.equal(got.taps[tap].gram, want.taps[tap].gram)
     # The start and the anchor are the fine part's rendering (mosaic), not the painting's recoloured photo.
     for got, want, other in zip(layered_starts, fine_starts, coarse_starts):
         assert torch.equal(got, want) and not torch.equal(got, other)

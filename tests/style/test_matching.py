@@ -86,9 +86,9 @@ def test_the_target_is_that_of_the_paintings_matching_part(tmp_path, tiny_encode
     sky[:20] = 1.0
     got = problems[-1].regions[0].target
     part, whole = (_expected(painting, mask, tiny_encoder, 64) for mask in (sky, None))
-    for tap in got.grams:
-        assert torch.allclose(got.grams[tap], part.grams[tap], rtol=1e-5, atol=1e-7)
-        assert not torch.allclose(got.grams[tap], whole.grams[tap], rtol=1e-2)
+    for tap in got.taps:
+        assert torch.allclose(got.taps[tap].gram, part.taps[tap].gram, rtol=1e-5, atol=1e-7)
+        assert not torch.allclose(got.taps[tap].gram, whole.taps[tap].gram, rtol=1e-2)
     assert torch.allclose(got.color_mean, part.color_mean, atol=1e-6)
     row = result.report["matches"]["sky"][0]
     assert row["used"] == "matched part" and row["share"] == pytest.approx(20 / 50)
@@ -102,7 +102,7 @@ def test_match_true_takes_the_regions_own_classes(tmp_path, tiny_encoder, monkey
     building = torch.zeros(50, 40)
     building[20:] = 1.0
     got, want = problems[-1].regions[0].target, _expected(painting, building, tiny_encoder, 64)
-    assert all(torch.allclose(got.grams[t], want.grams[t], rtol=1e-5, atol=1e-7) for t in got.grams)
+    assert all(torch.allclose(got.taps[t].gram, want.taps[t].gram, rtol=1e-5, atol=1e-7) for t in got.taps)
     assert result.report["matches"]["building"][0]["share"] == pytest.approx(30 / 50)
 
 
@@ -119,7 +119,7 @@ def test_below_two_percent_the_whole_painting_is_used_with_a_warning(tmp_path, t
     got = problems[-1].regions[0].target
     mask = None if falls_back else (torch.arange(2000) < sky_pixels).float().reshape(50, 40)
     want = _expected(painting, mask, tiny_encoder, 64)
-    assert all(torch.allclose(got.grams[t], want.grams[t], rtol=1e-5, atol=1e-7) for t in got.grams)
+    assert all(torch.allclose(got.taps[t].gram, want.taps[t].gram, rtol=1e-5, atol=1e-7) for t in got.taps)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     if falls_back:
         assert warnings == [f"style 'starry': 'sky' covers {share:.1%} of painting.png (under 2%); using the "
