@@ -35,6 +35,7 @@ def _start(ws: Path, argv: tuple[str, ...], hook) -> tuple[int, Path, Path]:
     if pid == 0:  # the child: never returns into pytest
         code = 0
         try:
+            _one_thread_after_fork()
             from click.testing import CliRunner
 
             from regionstyle.cli import main
@@ -50,6 +51,18 @@ def _start(ws: Path, argv: tuple[str, ...], hook) -> tuple[int, Path, Path]:
         finally:
             os._exit(code)
     return pid, marker, result_file
+
+
+def _one_thread_after_fork() -> None:
+    """A forked child inherits the parent's OpenMP state but not its worker threads: the first parallel
+    torch operation then waits at a barrier for threads that do not exist (seen: a copy hanging in
+    gomp_team_barrier_wait_end once earlier tests had used two threads). One thread runs no team."""
+    import torch
+
+    from regionstyle import pipeline
+
+    torch.set_num_threads(1)
+    pipeline.use_threads = lambda threads: 1  # the run would otherwise ask for one per free core again
 
 
 def _wait_for(marker: Path, pid: int, *, timeout: float = 240.0) -> None:  # a busy machine loads slowly
