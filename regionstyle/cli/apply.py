@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from regionstyle.cli.group import IMAGE, OUTPUT, Globals, emit, main, reported_errors
-from regionstyle.cli.options import global_options, transfer_options
+from regionstyle.cli.options import global_options, stacked, transfer_options
 from regionstyle.cli.progress import DownloadBar, ProgressBar, show_progress
 
 # Options about inputs and outputs that apply and batch share.
@@ -35,16 +35,8 @@ EDITOR_OPTIONS = [
 ]
 
 
-def io_options(command: Callable) -> Callable:
-    for option in reversed(IO_OPTIONS):
-        command = option(command)
-    return command
-
-
-def editor_options(command: Callable) -> Callable:
-    for option in reversed(EDITOR_OPTIONS):
-        command = option(command)
-    return command
+io_options = stacked(IO_OPTIONS)
+editor_options = stacked(EDITOR_OPTIONS)
 
 
 def given_settings(g: Globals, transfer: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from regionstyle.cli.group import Globals
+from regionstyle.cli.options import stacked
 
 CLUSTER_OPTIONS = [
     click.option("--cluster", type=click.Choice(["ray"]),
@@ -27,10 +28,7 @@ CLUSTER_OPTIONS = [
 ]
 
 
-def cluster_options(command: Callable) -> Callable:
-    for option in reversed(CLUSTER_OPTIONS):
-        command = option(command)
-    return command
+cluster_options = stacked(CLUSTER_OPTIONS)
 
 
 def cluster_runner(cluster: str | None, ray_address: str | None, workers: int | None) -> Callable | None:

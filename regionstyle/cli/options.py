@@ -9,7 +9,7 @@ the same words). ``--device``, ``--seed``, ``--quiet``, ``--json`` and ``--debug
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -57,6 +57,15 @@ def _setting_option(setting: config.Setting) -> Callable:
     default = "" if setting.default is None else f" [default: {setting.default}]"
     text = setting.help if "[default" in setting.help else setting.help + default
     return click.option(setting.option, setting.name, type=SettingType(setting), default=None, help=text)
+
+
+def stacked(options: Sequence[Callable]) -> Callable[[Callable], Callable]:
+    """One decorator applying click ``options`` so that --help lists them in the given order."""
+    def add(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return add
 
 
 def transfer_options(command: Callable) -> Callable:
