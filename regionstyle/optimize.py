@@ -169,8 +169,10 @@ class ScaleWork:
         return build_problem(self.content[:, top:bottom, left:right], masks, present, work=self)
 
 
-# Work of a tiled scale against the same scale in one piece: (outer / inner area) x (1 + 1/2 pass).
-TILED_COST = ((TILE + 2 * MARGIN) / TILE) ** 2 * 1.5
+# The shifted second pass over a tiled scale runs this share of the first pass's iterations.
+SECOND_PASS_SHARE = 0.5
+# Work of a tiled scale against the same scale in one piece: (outer / inner area) x (both passes).
+TILED_COST = ((TILE + 2 * MARGIN) / TILE) ** 2 * (1 + SECOND_PASS_SHARE)
 # A region under this share of a window is left to the content and smoothness terms there.
 MIN_WINDOW_SHARE = 0.01
 
@@ -223,7 +225,7 @@ def refine_in_tiles(image: torch.Tensor, work: ScaleWork, *, iterations: int, cl
     """
     size = tuple(image.shape[-2:])
     passes = [(windows(size, tile=TILE, margin=MARGIN), iterations),
-              (windows(size, tile=TILE, margin=MARGIN, shifted=True), max(5, iterations // 2))]
+              (windows(size, tile=TILE, margin=MARGIN, shifted=True), max(5, int(iterations * SECOND_PASS_SHARE)))]
     report = clock.reporter(scale, size, on_progress,
                             evaluations=sum(len(grid) * its for grid, its in passes))
     done = 0
