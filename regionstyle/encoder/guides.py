@@ -61,7 +61,7 @@ def _apply(x: torch.Tensor, op: SpatialOp, *, inside: bool) -> torch.Tensor:
     if inside:  # min-pool: zero as soon as any pixel of the window is outside the region
         return -F.max_pool2d(-x, op.kernel, op.stride, dilation=op.dilation, ceil_mode=op.ceil_mode)
     if op.dilation != (1, 1):  # a dilated window averages its sparse taps: same footprint, same weights
-        kernel = torch.ones(1, 1, *op.kernel, dtype=x.dtype) / (op.kernel[0] * op.kernel[1])
+        kernel = torch.ones(1, 1, *op.kernel, dtype=x.dtype, device=x.device) / (op.kernel[0] * op.kernel[1])
         return F.conv2d(x, kernel, stride=op.stride, dilation=op.dilation)
     return F.avg_pool2d(x, op.kernel, op.stride, ceil_mode=op.ceil_mode)
 

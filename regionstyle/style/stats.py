@@ -119,7 +119,8 @@ def quantiles(samples: torch.Tensor, levels: int, weights: torch.Tensor | None =
     """
     if weights is None:
         ordered = torch.sort(_float(samples), dim=0).values
-        return sample_quantiles(ordered, (torch.arange(levels, dtype=ordered.dtype) + 0.5) / levels)
+        levels_at = (torch.arange(levels, dtype=ordered.dtype, device=ordered.device) + 0.5) / levels
+        return sample_quantiles(ordered, levels_at)
     samples, weights = kept_rows(samples, weights)
     if samples.shape[0] == 1:  # one sample: its value at every level
         return _float(samples).expand(levels, -1).contiguous()
