@@ -6,6 +6,7 @@ really ran (and why), per-region areas and styles, the final losses, the seam me
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,9 @@ from regionstyle.version import __version__
 
 def versions() -> dict[str, str]:
     import torch
-    import torchvision
 
-    return {"regionstyle": __version__, "torch": torch.__version__, "torchvision": torchvision.__version__}
+    # torchvision's version from its installed metadata: importing it takes seconds (it loads torch._dynamo).
+    return {"regionstyle": __version__, "torch": torch.__version__, "torchvision": metadata.version("torchvision")}
 
 
 def build_report(config: TransferConfig, segmentation: Segmentation, segmenter_note: str, masks: RegionMasks,

@@ -9,7 +9,6 @@ Two input conventions exist for the same architecture and are declared, never gu
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 from regionstyle.encoder.network import TFSamePad
@@ -35,6 +34,8 @@ def mobilenet_layer_names() -> dict[str, str]:
 
 def build_mobilenet_v2(*, state_dict: dict | None, tf_same_padding: bool) -> nn.Sequential:
     """MobileNetV2 ``features`` with the given weights (strict) and, for TF weights, SAME padding."""
+    import torchvision  # here, not at the top: importing it takes seconds (it loads torch._dynamo)
+
     model = torchvision.models.mobilenet_v2(weights=None)
     if state_dict is not None:
         model.load_state_dict(state_dict, strict=True)

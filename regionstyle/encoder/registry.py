@@ -28,11 +28,11 @@ ENCODERS: dict[str, EncoderEntry] = {
     for entry in (
         EncoderEntry("vgg19", "VGG19 with ImageNet weights (torchvision; downloaded on first use, 548 MB)",
                      torchvision_checkpoint("vgg19", "torchvision.models.VGG19_Weights.IMAGENET1K_V1",
-                                            "VGG19 ImageNet features (torchvision)", approx_mb=548),
+                                            "vgg19-dcbb9e9d.pth", "VGG19 ImageNet features (torchvision)", approx_mb=548),
                      LAYER_PLANS["vgg19"]),
         EncoderEntry("vgg16", "VGG16 with ImageNet weights (torchvision; downloaded on first use, 528 MB)",
                      torchvision_checkpoint("vgg16", "torchvision.models.VGG16_Weights.IMAGENET1K_V1",
-                                            "VGG16 ImageNet features (torchvision)", approx_mb=528),
+                                            "vgg16-397923af.pth", "VGG16 ImageNet features (torchvision)", approx_mb=528),
                      LAYER_PLANS["vgg16"]),
         EncoderEntry("mobilenet_v2", "MobileNetV2 with ImageNet weights (bundled in the package)",
                      BUNDLED_ENCODER, LAYER_PLANS["mobilenet_v2"]),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torchvision
 from torch import nn
 
 from regionstyle.encoder.gabor import gabor_bank
@@ -38,6 +37,8 @@ def build_vgg(arch: str, *, state_dict: dict | None, seed: int = 0) -> nn.Sequen
     ReLUs are made out-of-place: a tap on a conv output must not be overwritten by the ReLU after it.
     """
     # Only the convolutional stack is built: the classifier (~120M parameters) is never used.
+    import torchvision  # here, not at the top: importing it takes seconds (it loads torch._dynamo)
+
     features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs[VGG_CONFIGS[arch]])
     if state_dict is not None:
         prefix = "features."

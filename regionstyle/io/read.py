@@ -41,17 +41,24 @@ _LABEL_MODES = frozenset({"L", "P", "1"}) | GREY16_MODES
 _ORIENTATION = 0x0112
 
 
-def read_image(path: PathLike, *, max_pixels: int = 100_000_000) -> LoadedImage:
+def read_image(path: PathLike, *, max_pixels: int = 100_000_000, long_side: int | None = None) -> LoadedImage:
     """Decode a JPEG, PNG, TIFF, WebP or BMP file into float32 RGB in [0, 1], upright.
 
     Returns pixels (H, W, 3), alpha (H, W) or None, the EXIF block with orientation reset to 1, the
     ICC profile (dropped where it no longer describes the RGB pixels, e.g. a CMYK or grey profile)
     and the source bit depth (16 keeps full precision). Raises BadImage, naming the file, for a
     missing path, a folder, an empty, truncated or non-image file, or one over ``max_pixels``.
+
+    long_side: the caller only needs the photo this large; a JPEG is then decoded at 1/2, 1/4 or 1/8 of its
+    size where that keeps its long side at least this long (the decoder scales the DCT: a 12 MP photo for
+    a 384 px preview decodes in a tenth of the time). Other formats are decoded whole.
     """
     path = Path(path)
     data = _read_bytes(path)
     with _open(path, data, max_pixels=max_pixels) as image:
+        if long_side is not None and image.format == "JPEG":
+            scale = max(1, min(8, max(image.size) // long_side))  # draft() picks the scale >= the size asked
+            image.draft(image.mode, (-(-image.size[0] // scale), -(-image.size[1] // scale)))
         # Pillow's TIFF loader turns TIFF pixels upright itself and drops the tag: note it before load().
         tiff_tag = image.tag_v2.get(_ORIENTATION, 1) if image.format == "TIFF" else None
         _load(path, image)

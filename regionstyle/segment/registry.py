@@ -34,10 +34,12 @@ _SEGFORMER = {"ade20k": ("ADE20K scene parsing, 150 classes", "512x512-ade-160k"
 _SEGFORMER_MB = (15, 55, 110, 189, 257, 339)
 
 
-def _deeplab(name: str, what: str, enum_part: str, approx_mb: float, aliases: tuple[str, ...] = ()) -> SegmenterInfo:
+def _deeplab(name: str, what: str, enum_part: str, file_name: str, approx_mb: float,
+             aliases: tuple[str, ...] = ()) -> SegmenterInfo:
     description = f"torchvision DeepLabV3 {what}, Pascal VOC classes (no sky/building/tree/road)"
-    weights = torchvision_checkpoint(name, _DEEPLAB_ENUM.format(enum_part), f"DeepLabV3 {what}, Pascal VOC "
-                                     "classes (torchvision)", approx_mb=approx_mb, local_option=SEGMENTER_OPTION)
+    weights = torchvision_checkpoint(name, _DEEPLAB_ENUM.format(enum_part), file_name, f"DeepLabV3 {what}, "
+                                     "Pascal VOC classes (torchvision)", approx_mb=approx_mb,
+                                     local_option=SEGMENTER_OPTION)
     return SegmenterInfo(name, description, "voc", weights, build_deeplab, aliases, size=approx_mb)
 
 
@@ -73,9 +75,11 @@ REGISTRY: dict[str, SegmenterInfo] = {
     info.name: info
     for info in (
         BUNDLED,
-        _deeplab("deeplabv3_resnet50", "ResNet-50", "ResNet50", 161, ("deeplabv3",)),
-        _deeplab("deeplabv3_resnet101", "ResNet-101", "ResNet101", 233),
-        _deeplab("deeplabv3_mobilenet_v3_large", "MobileNetV3-Large", "MobileNet_V3_Large", 42),
+        _deeplab("deeplabv3_resnet50", "ResNet-50", "ResNet50", "deeplabv3_resnet50_coco-cd0a2569.pth", 161,
+                 ("deeplabv3",)),
+        _deeplab("deeplabv3_resnet101", "ResNet-101", "ResNet101", "deeplabv3_resnet101_coco-586e9e4e.pth", 233),
+        _deeplab("deeplabv3_mobilenet_v3_large", "MobileNetV3-Large", "MobileNet_V3_Large",
+                 "deeplabv3_mobilenet_v3_large-fc3c493d.pth", 42),
         *(_segformer(dataset, depth) for dataset in ("ade20k", "cityscapes") for depth in range(6)),
     )
 }

@@ -29,7 +29,7 @@ def torchvision_url(spec: WeightSpec) -> str:
 
 def cache_candidates(spec: WeightSpec) -> list[Path]:
     """Every path where ``spec`` may be cached, most specific first (the last is torch hub's own)."""
-    file_name = torchvision_url(spec).rsplit("/", 1)[-1]
+    file_name = spec.file_name or torchvision_url(spec).rsplit("/", 1)[-1]
     home = regionstyle_home()
     places = [home / "checkpoints"] if home else []
     places.append(torch_hub_checkpoints())

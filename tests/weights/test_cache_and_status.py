@@ -174,3 +174,14 @@ def test_offline_torch_checkpoint_is_one_actionable_error(env):
     message = str(info.value)
     assert "deeplabv3_resnet101_coco" in message and "regionstyle weights fetch deeplabv3_resnet101" in message
     assert "--segmenter-weights" in message
+
+
+def test_written_down_file_names_are_torchvisions_own():
+    """Cache lookups use the specs' file names (no torchvision import); they must be the enum URLs' names."""
+    from regionstyle.encoder.registry import ENCODERS
+
+    specs = [info.weights for info in REGISTRY.values()] + [entry.weights for entry in ENCODERS.values()]
+    torchvision_specs = [s for s in specs if s is not None and s.kind == "torch_hub"]
+    assert len(torchvision_specs) == 5
+    for weights in torchvision_specs:
+        assert weights.file_name == torch_hub.torchvision_url(weights).rsplit("/", 1)[-1], weights.name
