@@ -1,14 +1,16 @@
 """Speed and memory targets of issue 13, each measured in its own process, with the machine's load beside it.
 
-    python benchmarks/bench_speed.py targets      # VGG19 pass; 512 / 1024 px MobileNetV2; 1024 px VGG19-shaped
+    python benchmarks/bench_speed.py targets      # VGG19 pass; 512 / 1024 px built-ins and paintings
+    python benchmarks/bench_speed.py targets --vgg-shaped   # and 1024 px paintings on a random VGG19
     python benchmarks/bench_speed.py preview      # --preview of a 12 MP photo (wall time of the command)
     python benchmarks/bench_speed.py sheet        # regionstyle styles sheet (8 styles)
     python benchmarks/bench_speed.py fair         # one run alone, then two started together
     python benchmarks/bench_speed.py print        # 2048 and 4096 px: time and peak memory
     python benchmarks/bench_speed.py all
 
-The photo is Tübingen (1024x768) with its label map: sky, building and water styled (built-in watercolor,
-mosaic and oil), trees kept. Every job runs the real command line in a fresh process (so model loading,
+The photo is Tübingen (1024x768) with its label map: sky, building and water styled, trees kept; either in
+built-in styles (watercolor, mosaic, oil: laid in as rendered, no optimisation) or in paintings (The Starry
+Night, Adele Bloch-Bauer I, The Great Wave: optimised, the work the targets are about). Every job runs the real command line in a fresh process (so model loading,
 segmentation and writing count, as a user sees them) under ``/usr/bin/time``-like accounting: wall seconds
 and the peak resident memory of the process. Run it with nothing else on the machine; it prints the load
 average before and after each job, and a job whose load was high is marked.
@@ -31,11 +33,15 @@ RULES = """[segmentation]
 labels = "{labels}"
 classes = "ade20k"
 [map]
-sky = "watercolor"
-building = "mosaic"
-water = "oil"
+sky = "{sky}"
+building = "{building}"
+water = "{water}"
 tree = "keep"
 """
+BUILTINS = {"sky": "watercolor", "building": "mosaic", "water": "oil"}
+PAINTINGS = {"sky": DATA / "styles" / "vangogh_starry_night.jpg",
+             "building": DATA / "styles" / "klimt_adele_bloch_bauer_i.jpg",
+             "water": DATA / "styles" / "hokusai_great_wave.jpg"}
 CLI = [sys.executable, "-c", "from regionstyle.cli import main; main()"]
 # On a GPU the pass runs under bfloat16 autocast, as the pipeline's precision "auto" does there.
 REFERENCE = """
@@ -58,6 +64,9 @@ for _ in range(4):
 print(min(times))
 """
 DEVICE = ["auto"]  # --device
+VGG_SHAPED = [False]  # --vgg-shaped
+ACTIVE = [False]  # --active
+PRINT_PAINTINGS = [False]  # --print-paintings
 
 
 def load() -> float:
@@ -84,9 +93,9 @@ def run(command: list[str], *, label: str, env: dict | None = None) -> dict:
 
 
 def apply_command(work: Path, *, size: int | None = None, extra: list[str] = (), photo: Path = PHOTO,
-                  name: str = "out.png") -> list[str]:
-    rules = work / "rules.toml"
-    rules.write_text(RULES.format(labels=DATA / "labels" / "tubingen_neckarfront.png"))
+                  name: str = "out.png", styles: dict = PAINTINGS) -> list[str]:
+    rules = work / f"rules_{name}.toml"
+    rules.write_text(RULES.format(labels=DATA / "labels" / "tubingen_neckarfront.png", **styles))
     command = [*CLI, "apply", str(photo), str(rules), "-o", str(work / name),
                "--overwrite", "--quiet", "--device", DEVICE[0]]
     return command + (["--size", str(size)] if size else []) + list(extra)
@@ -96,10 +105,14 @@ def targets(work: Path) -> None:
     reference = float(run([sys.executable, "-c", REFERENCE.format(threads=len(os.sched_getaffinity(0)), device=DEVICE[0])],
                           label="VGG19 forward+backward at 1024x768")["stdout"].splitlines()[-1])
     print(f"{'':<44} one pass: {reference:.2f} s")
-    rows = [("512 px, bundled MobileNetV2", 512, [], 1.5), ("1024 px, bundled MobileNetV2", 1024, [], 6),
-            ("1024 px, VGG19-shaped (random VGG19)", 1024, ["--encoder", "random"], 20)]
-    for label, size, extra, budget in rows:
-        seconds = run(apply_command(work, size=size, extra=extra), label=label)["seconds"]
+    rows = [("512 px, built-ins (laid in)", 512, [], BUILTINS, 1.5),
+            ("1024 px, built-ins (laid in)", 1024, [], BUILTINS, 6),
+            ("512 px, paintings, bundled MobileNetV2", 512, [], PAINTINGS, 1.5),
+            ("1024 px, paintings, bundled MobileNetV2", 1024, [], PAINTINGS, 6)]
+    if VGG_SHAPED[0]:
+        rows.append(("1024 px, paintings, VGG19-shaped (random)", 1024, ["--encoder", "random"], PAINTINGS, 20))
+    for label, size, extra, styles, budget in rows:
+        seconds = run(apply_command(work, size=size, extra=extra, styles=styles), label=label)["seconds"]
         print(f"{'':<44} {seconds / reference:.1f} VGG19 passes (target <= {budget})")
 
 
@@ -110,10 +123,11 @@ def preview(work: Path) -> None:
     image = cv2.imread(str(PHOTO))
     cv2.imwrite(str(big), cv2.resize(image, (4000, 3000), interpolation=cv2.INTER_CUBIC),
                 [cv2.IMWRITE_JPEG_QUALITY, 92])
-    rules = work / "plain.toml"
-    rules.write_text('[map]\nsky = "watercolor"\nbuilding = "mosaic"\nwater = "oil"\n')
-    run([*CLI, "apply", str(big), str(rules), "-o", str(work / "preview.png"),
-         "--preview", "--overwrite", "--quiet", "--device", DEVICE[0]], label="--preview of a 12 MP photo (target < 5 s)")
+    for what, styles in (("built-ins", BUILTINS), ("paintings", PAINTINGS)):
+        rules = work / f"plain_{what}.toml"
+        rules.write_text("[map]\n" + "".join(f'{region} = "{style}"\n' for region, style in styles.items()))
+        run([*CLI, "apply", str(big), str(rules), "-o", str(work / "preview.png"), "--preview", "--overwrite",
+             "--quiet", "--device", DEVICE[0]], label=f"--preview of a 12 MP photo, {what} (target < 5 s)")
 
 
 def sheet(work: Path) -> None:
@@ -122,11 +136,11 @@ def sheet(work: Path) -> None:
 
 
 def fair(work: Path) -> None:
-    """One 512 px run alone, then two started together; with the CLI's default OMP_WAIT_POLICY=PASSIVE and
-    with spinning OpenMP threads (ACTIVE, torch's default before regionstyle set one)."""
-    for policy in ("PASSIVE", "ACTIVE"):
+    """One 512 px paintings run alone, then two started together; with the CLI's default
+    OMP_WAIT_POLICY=PASSIVE (and with spinning OpenMP threads, ACTIVE, torch's default, with --active)."""
+    for policy in ("PASSIVE", "ACTIVE")[:2 if ACTIVE[0] else 1]:
         env = {**os.environ, "OMP_WAIT_POLICY": policy}
-        alone = run(apply_command(work, size=512), label=f"512 px alone, OMP_WAIT_POLICY={policy}", env=env)["seconds"]
+        alone = run(apply_command(work, size=512), label=f"512 px paintings alone, {policy}", env=env)["seconds"]
         before = load()
         start = time.perf_counter()
         processes = [subprocess.Popen(apply_command(work, size=512, name=f"twin{i}.png"), stdout=subprocess.DEVNULL,
@@ -135,14 +149,18 @@ def fair(work: Path) -> None:
         for process in processes:
             process.wait()
             finished.append(time.perf_counter() - start)
-        label = f"two 512 px runs together, {policy}"
+        label = f"two 512 px paintings runs together, {policy}"
         print(f"{label:<44} {max(finished):8.1f} s   each {finished[0]:.1f} / {finished[1]:.1f} s = "
               f"{max(finished) / alone:.2f}x alone (target <= 2.5)   load {before:.2f} -> {load():.2f}", flush=True)
 
 
 def print_sizes(work: Path) -> None:
+    """Built-ins (laid in); with --print-paintings also paintings (optimised in windows: on 2 CPU cores that
+    takes half an hour at 2048 px and hours at 4096 px)."""
     for size in PRINT_SIZES:
-        run(apply_command(work, size=size), label=f"{size} px, bundled MobileNetV2 (memory <= 4 GB)")
+        run(apply_command(work, size=size, styles=BUILTINS), label=f"{size} px, built-ins (memory <= 4 GB)")
+        if PRINT_PAINTINGS[0]:
+            run(apply_command(work, size=size), label=f"{size} px, paintings, MobileNetV2 (memory <= 4 GB)")
 
 
 PRINT_SIZES = [2048, 4096]
@@ -155,9 +173,13 @@ def main() -> None:
     parser.add_argument("--print-sizes", type=int, nargs="+", default=PRINT_SIZES,
                         help="long sides for the print job [default: 2048 4096]")
     parser.add_argument("--device", default="auto", help="device for every job (auto: CUDA when present)")
+    parser.add_argument("--vgg-shaped", action="store_true", help="targets: add the 1024 px random-VGG19 run")
+    parser.add_argument("--active", action="store_true", help="fair: also with OMP_WAIT_POLICY=ACTIVE")
+    parser.add_argument("--print-paintings", action="store_true", help="print: paintings too (hours on a CPU)")
     args = parser.parse_args()
     PRINT_SIZES[:] = args.print_sizes
     DEVICE[0] = args.device
+    VGG_SHAPED[0], ACTIVE[0], PRINT_PAINTINGS[0] = args.vgg_shaped, args.active, args.print_paintings
     if not DATA.is_dir():
         sys.exit(f"needs {DATA}")
     print(f"cores {len(os.sched_getaffinity(0))}, load {load():.2f}, "

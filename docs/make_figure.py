@@ -52,7 +52,7 @@ def main() -> None:
     before = cv2.resize(before, (result.image.shape[1], result.image.shape[0]), interpolation=cv2.INTER_AREA)
     written = io.write_image(args.output, side_by_side(before, result.image))
     encoder = result.report["encoder"]
-    print(f"wrote {written}: encoder {encoder['name']} ({encoder['weights']}), "
+    print(f"wrote {written}: encoder {encoder['name'] or 'none'} ({encoder['choice']}), "
           f"{result.report['timings']['total']:.0f} s, seam {result.report['seam']}")
 
 

@@ -106,6 +106,18 @@ def registered_smallest_side(name: str) -> int:
                          plan.taps)
 
 
+def needs_encoder(ruleset: Any, config: TransferConfig) -> bool:
+    """Whether the rules may run the optimiser (and so the encoder): a style image or a layered style in
+    some rule, or ``optimize_builtins``. Styles of built-ins only are laid in as rendered."""
+    refs = [rule.style for rule in ruleset.rules if rule.style is not None]
+    while refs:
+        ref = refs.pop()
+        if ref.kind in ("image", "layers"):
+            return True
+        refs += list(ref.children)
+    return bool(config.optimize_builtins)
+
+
 def image_styles(ruleset: Any) -> list[Any]:
     """The image styles (StyleRefs with ``image``) the rules of ``ruleset`` use, blends flattened."""
     refs = [rule.style for rule in ruleset.rules if rule.style is not None]
@@ -119,14 +131,17 @@ def image_styles(ruleset: Any) -> list[Any]:
 
 
 def check_run(size: tuple[int, int], config: TransferConfig, *, what: str, device: str,
-              style_images: Iterable[Any] = (), encoder: Any = None) -> None:
+              style_images: Iterable[Any] = (), encoder: Any = None, optimising: bool = True) -> None:
     """Refuse, before any work, a run whose sizes the encoder or the memory cannot take.
 
     size: (height, width) of the photo as read; what: how to name it ("photo.jpg"); device: the resolved
     device ("cpu", "cuda:0").
     style_images: the rules' image styles (see :func:`image_styles`).
     encoder: a prebuilt (encoder, plan) pair (a Session's custom encoder), else the configured one is used.
+    optimising: False when no region will be optimised (:func:`needs_encoder`): nothing to check then.
     """
+    if not optimising:
+        return
     from regionstyle.encoder.build import resolve_auto
     from regionstyle.optimize import schedule
 

@@ -29,6 +29,10 @@ from regionstyle.style import region as region_styles
 from regionstyle.style.exemplars import exemplar, style_source
 
 log = logging.getLogger(__name__)
+# The report's encoder when no region needed one (every styled region a built-in, laid in as rendered).
+NO_ENCODER = {"name": None, "weights": None,
+              "choice": "none loaded: no styled region needed the optimiser (built-ins are laid in as rendered "
+                        "unless optimize_builtins is set)"}
 
 
 def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, *,
@@ -39,7 +43,8 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     clock = time.perf_counter()
     device = resolve_device(config.device)
     limits.check_run(photo.size, config, what=str(photo.path or "the photo"), device=str(device),
-                     style_images=limits.image_styles(ruleset), encoder=session.custom_encoder)
+                     style_images=limits.image_styles(ruleset), encoder=session.custom_encoder,
+                     optimising=limits.needs_encoder(ruleset, config))
     threads = use_threads(config.threads)
     pixels, alpha = _working_pixels(photo, config)
     segmentation, segmenter_note, resolution, masks = _regions(pixels, ruleset, config, labels, device, session,
@@ -162,21 +167,30 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
                      config: TransferConfig, device: torch.device, session: Session,
                      on_progress: ProgressCallback | None, *, paintings: matching.PaintingLabels | None = None,
                      groups: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """One optimisation over every styled region; returns the stylised (H, W, 3) image and a report.
+    """Every styled region stylised; returns the (H, W, 3) image and a report.
+
+    Regions styled by built-ins only are laid in as rendered from their own pixels (unless
+    ``optimize_builtins``); all the others go through one optimisation together.
 
     paintings: segments a painting for a ``match`` style; groups: the rules' [groups] (match names).
     """
-    network, plan, why = session.encoder(config, device)
     content = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))).to(device)
     mask_tensor = torch.from_numpy(masks.masks).to(device)
     matches: dict[str, list[dict]] = {}
     styled = _styled_regions(masks, resolution, content, mask_tensor, config, paintings=paintings,
                              groups=groups or {}, matches=matches)
-    report: dict[str, Any] = {"encoder": {**vars(network.info), "choice": why}, "losses": {}}
+    laid_in = [] if config.optimize_builtins else [r for r in styled if _laid_in(r)]
+    optimised = [r for r in styled if r not in laid_in]
+    report: dict[str, Any] = {"encoder": dict(NO_ENCODER), "losses": {}, "laid_in": [r.name for r in laid_in]}
     if matches:
         report["matches"] = matches
     if not styled:
         return pixels.copy(), report
+    init = _start_image(config, content, mask_tensor, styled)
+    if not optimised:  # no network is loaded (nor torchvision imported): a preview of built-ins takes seconds
+        return _finish(init, content, mask_tensor, masks, resolution, config), report
+    network, plan, why = session.encoder(config, device)
+    report["encoder"] = {**vars(network.info), "choice": why}
     last: dict[str, Any] = {}
 
     def progress(step: Any) -> None:
@@ -184,18 +198,29 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
         if on_progress is not None:
             on_progress(step)
 
-    init = _start_image(config, content, mask_tensor, styled)
     # Built-ins rendered from the regions are laid in again at every finer scale (their grout and hatching
     # do not survive the coarse scales); their targets belong to this photo only.
-    anchor = region_styles.anchor(content, mask_tensor, [(r.index, r.source) for r in styled])
+    anchor = region_styles.anchor(content, mask_tensor, [(r.index, r.source) for r in optimised])
     try:
-        result = optimize.optimize(content, mask_tensor, styled, encoder=network, plan=plan, config=config,
+        result = optimize.optimize(content, mask_tensor, optimised, encoder=network, plan=plan, config=config,
                                    init=init, on_progress=progress, target_cache=session.targets, anchor=anchor)
     finally:
         session.forget_photo_targets()
-    result = _preserve_colours(result, content, mask_tensor, masks, resolution, config)
+    result = region_styles.paint_starts(result, mask_tensor, [(r.index, r.source) for r in laid_in])
     report["losses"] = last.get("losses", {})
-    return result.permute(1, 2, 0).cpu().numpy().astype(np.float32), report
+    return _finish(result, content, mask_tensor, masks, resolution, config), report
+
+
+def _finish(result: torch.Tensor, content: torch.Tensor, mask_tensor: torch.Tensor, masks: RegionMasks,
+            resolution: maskrules.Resolution, config: TransferConfig) -> np.ndarray:
+    """The stylised (3, H, W) tensor with ``color = "preserve"`` applied, as an (H, W, 3) float32 array."""
+    result = _preserve_colours(result, content, mask_tensor, masks, resolution, config)
+    return result.permute(1, 2, 0).cpu().numpy().astype(np.float32)
+
+
+def _laid_in(region: StyledRegion) -> bool:
+    """A region whose style is built-ins only (no coarse part): its rendering is laid in as the result."""
+    return region.coarse is None and region_styles.finished(region.source)
 
 
 def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: torch.Tensor,

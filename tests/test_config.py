@@ -25,6 +25,7 @@ NON_DEFAULT = {
     "encoder_weights": None, "style_weight": 50.0, "content_weight": 2.0, "tv_weight": 0.5, "color_weight": 0.0,
     "color": "preserve", "feather": 2.0, "mask_mode": "inside", "optimizer": "adam", "learning_rate": 0.05,
     "init": "noise", "precision": "fp32", "threads": 1, "seed": 5, "device": "cpu", "style_loss": "sliced",
+    "optimize_builtins": True,
 }
 
 
@@ -116,6 +117,8 @@ def test_every_defaults_key_reaches_the_run(tmp_path, photo_and_labels, tiny_enc
         torch.manual_seed(0)
         torch.save(torchvision.models.mobilenet_v2(weights=None).state_dict(), weights)
         value, extra = "mobilenet.pth", 'encoder = "mobilenet_v2"\n'
+    if key in ("encoder", "encoder_weights"):  # built-ins are laid in without an encoder unless asked
+        extra += "optimize_builtins = true\n"
     session = None if key in ("encoder", "encoder_weights") else Session(custom_encoder=tiny_encoder)
     rules = tmp_path / "rules.toml"
     rules.write_text(f'[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\n{extra}'
@@ -135,6 +138,7 @@ def test_every_defaults_key_reaches_the_run(tmp_path, photo_and_labels, tiny_enc
 def _run_with_rule_setting(tmp_path, photo, tiny_encoder, setting: str):
     rules = tmp_path / "rules.toml"
     rules.write_text(f'[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\n'
+                     'optimize_builtins = true\n'
                      f'[[rule]]\nclasses = "sky"\nstyle = "oil"\n{setting}\n[[rule]]\nclasses = "building"\n'
                      'style = "pencil"\n')
     return files.stylize_file(photo, rules, tmp_path / "out.png", session=Session(custom_encoder=tiny_encoder),

@@ -13,7 +13,7 @@ from regionstyle.errors import BadInput
 from regionstyle.session import Session
 from tests.paths import SAMPLES
 
-RULES = '[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\n[map]\nsky = "oil"\n'
+RULES = '[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\noptimize_builtins = true\n[map]\nsky = "oil"\n'
 
 
 @pytest.fixture()
@@ -114,7 +114,7 @@ def test_the_sample_photo_with_a_plain_rules_file_and_the_bundled_models(tmp_pat
     rules = tmp_path / "plain.toml"
     rules.write_text('[map]\nsky = "watercolor"\nbuilding = "mosaic"\n')
     done = files.stylize_file(SAMPLES / "st_basils_cathedral.jpg", rules, tmp_path / "out.png",
-                              settings={"size": 96, "iterations": 6})
+                              settings={"size": 96, "iterations": 6, "optimize_builtins": True})
     assert done.report["segmenter"]["source"].startswith("tflite:")
     assert "deeplabv3-ade20k" in done.report["segmenter"]["choice"]
     assert done.report["encoder"]["name"] == "mobilenet_v2" and "bundled" in done.report["encoder"]["weights"]

@@ -12,6 +12,7 @@ from regionstyle import api
 from regionstyle import pipeline
 from regionstyle.datatypes import LoadedImage
 from regionstyle.config import make_config
+from regionstyle.styles.region import render_region
 
 RULES = """
 [segmentation]
@@ -60,7 +61,7 @@ def test_keep_region_is_bit_identical_and_styled_regions_change(tmp_path, tiny_e
 
 
 def test_report_has_regions_losses_seam_and_timings(tmp_path, tiny_encoder):
-    _, labels, result = _run(tmp_path, tiny_encoder)
+    _, labels, result = _run(tmp_path, tiny_encoder, optimize_builtins=True)
     report = result.report
     areas = {r["name"]: r["area"] for r in report["regions"]}
     assert areas["sky"] == pytest.approx((labels == 3).mean(), abs=0.02)
@@ -124,3 +125,61 @@ building = "mosaic"
     assert sky.mean() > 0.05
     assert np.abs(result.image[sky] - photo.pixels[sky]).mean() > 0.03
     assert np.array_equal(result.image[other], photo.pixels[other])
+
+
+def _spy_optimize(monkeypatch):
+    """Records the regions each optimisation was given, then runs it."""
+    calls = []
+    real = pipeline.optimize.optimize
+
+    def spy(content, masks, regions, **kwargs):
+        calls.append([r.name for r in regions])
+        return real(content, masks, regions, **kwargs)
+
+    monkeypatch.setattr(pipeline.optimize, "optimize", spy)
+    return calls
+
+
+LAID_IN_ATOL = 3e-3
+
+
+def _core(mask):
+    """Where a region's mask is whole, away from the kept tree (columns 32 on). The seam blend's coarse
+    pyramid levels still mix a trace of the photo in there (measured: under 0.002), hence LAID_IN_ATOL."""
+    core = mask == 1.0
+    core[:, 24:] = False
+    return core
+
+
+def test_built_in_regions_are_laid_in_as_rendered_without_optimising(tmp_path, tiny_encoder, monkeypatch):
+    calls = _spy_optimize(monkeypatch)
+    pixels, labels, result = _run(tmp_path, tiny_encoder)
+    assert calls == [] and result.report["laid_in"] == ["sky", "building"]
+    index = result.masks.names.index("building")
+    rendering = render_region("mosaic", pixels, result.masks.masks[index], params={"tile": 8}, seed=0)
+    core = _core(result.masks.masks[index])
+    np.testing.assert_allclose(result.image[core], rendering[core], atol=LAID_IN_ATOL)
+    assert np.array_equal(result.image[labels == 5], pixels[labels == 5])
+
+
+def test_optimize_builtins_sends_them_to_the_optimiser(tmp_path, tiny_encoder, monkeypatch):
+    calls = _spy_optimize(monkeypatch)
+    _, _, result = _run(tmp_path, tiny_encoder, optimize_builtins=True)
+    assert calls == [["sky", "building"]] and result.report["laid_in"] == []
+    assert result.report["losses"]["total"] > 0
+
+
+def test_a_painting_region_is_optimised_while_a_built_in_beside_it_keeps_its_rendering(tmp_path, tiny_encoder,
+                                                                                      monkeypatch):
+    rng = np.random.default_rng(1)
+    stripes = np.repeat(rng.random((1, 32, 3)), 32, axis=0)  # a vertical-stripe "painting"
+    Image.fromarray((stripes * 255).astype(np.uint8)).save(tmp_path / "painting.png")
+    rules = RULES.replace('sky = "watercolor"', f'sky = "{tmp_path / "painting.png"}"')
+    calls = _spy_optimize(monkeypatch)
+    pixels, labels, result = _run(tmp_path, tiny_encoder, rules=rules)
+    assert calls == [["sky"]] and result.report["laid_in"] == ["building"]
+    index = result.masks.names.index("building")
+    rendering = render_region("mosaic", pixels, result.masks.masks[index], params={"tile": 8}, seed=0)
+    core = _core(result.masks.masks[index])
+    np.testing.assert_allclose(result.image[core], rendering[core], atol=LAID_IN_ATOL)
+    assert np.abs(result.image[labels == 3] - pixels[labels == 3]).mean() > 0.02

@@ -1,4 +1,4 @@
-"""The built-in styles preview sheet: one row per style, the photo's rendering beside the stylised photo."""
+"""The built-in styles sheet: the photo, then one tile per style, three tiles a row."""
 
 from __future__ import annotations
 
@@ -37,33 +37,47 @@ def _whole_photo_labels(tmp_path: Path) -> Path:
     return tmp_path / "labels.png"
 
 
-def test_sheet_rows_hold_the_rendering_beside_the_stylised_photo(tmp_path, tiny_encoder):
+def _tile(sheet: np.ndarray, index: int, height: int, width: int) -> np.ndarray:
+    """Tile ``index`` of a three-column sheet of (LABEL_HEIGHT + height, width) tiles, without its label."""
+    top = (index // 3) * (LABEL_HEIGHT + height + GAP) + LABEL_HEIGHT
+    left = (index % 3) * (width + GAP)
+    return sheet[top:top + height, left:left + width]
+
+
+def test_the_sheet_shows_the_photo_then_each_style_rendered_from_it(tmp_path, tiny_encoder):
     photo, pixels = _photo(tmp_path)
-    session = Session(custom_encoder=tiny_encoder)
-    sheet = render_sheet(["pencil", "mosaic"], photo=photo, labels=_whole_photo_labels(tmp_path),
-                         settings={"size": 64, "iterations": 2, "device": "cpu", "seed": 3}, session=session)
-    row_height = LABEL_HEIGHT + 48 + 4
-    assert sheet.shape == (2 * row_height, 2 * 64 + GAP, 3) and sheet.dtype == np.float32
-    for index, name in enumerate(["pencil", "mosaic"]):
-        top = index * row_height + LABEL_HEIGHT
-        rendering, result = sheet[top:top + 48, :64], sheet[top:top + 48, 64 + GAP:]
+    names = ["pencil", "mosaic", "woodcut"]
+    sheet = render_sheet(names, photo=photo, labels=_whole_photo_labels(tmp_path),
+                         settings={"size": 64, "device": "cpu", "seed": 3},
+                         session=Session(custom_encoder=tiny_encoder))
+    tile_height = LABEL_HEIGHT + 48
+    assert sheet.shape == (2 * tile_height + GAP, 3 * 64 + 2 * GAP, 3) and sheet.dtype == np.float32
+    np.testing.assert_allclose(_tile(sheet, 0, 48, 64), pixels, atol=1e-6)
+    for index, name in enumerate(names, start=1):
         expected = render_region(name, pixels, np.ones((48, 64), np.float32), seed=3)
-        np.testing.assert_allclose(rendering, expected, atol=1e-5)
-        assert np.abs(result - pixels).mean() > 0.05  # stylised, not the photo
-        assert np.abs(result - rendering).mean() < np.abs(pixels - rendering).mean()  # it starts from there
-        assert sheet[top - LABEL_HEIGHT:top].min() < 0.5  # the name is written on the label strip
+        np.testing.assert_allclose(_tile(sheet, index, 48, 64), expected, atol=1e-5)
+    assert np.all(_tile(sheet, 5, 48, 64) == 1.0)  # the last row's empty place stays white
 
 
-@pytest.mark.slow
+def test_optimize_builtins_stylises_the_tiles_further(tmp_path, tiny_encoder):
+    photo, pixels = _photo(tmp_path)
+    sheet = render_sheet(["pencil"], photo=photo, labels=_whole_photo_labels(tmp_path),
+                         settings={"size": 64, "device": "cpu", "seed": 3, "iterations": 3, "optimize_builtins": True},
+                         session=Session(custom_encoder=tiny_encoder))
+    rendered = render_region("pencil", pixels, np.ones((48, 64), np.float32), seed=3)
+    assert np.abs(_tile(sheet, 1, 48, 64) - rendered).mean() > 1e-3
+
+
 def test_the_sample_photo_is_segmented_and_every_region_rendered(tiny_encoder):
     session = Session(custom_encoder=tiny_encoder)
-    sheet = render_sheet(["mosaic"], settings={"size": 48, "iterations": 2, "device": "cpu"}, session=session)
-    height = sheet.shape[0] - LABEL_HEIGHT - 4
+    sheet = render_sheet(["mosaic"], settings={"size": 48, "device": "cpu"}, session=session)
+    height = sheet.shape[0] - LABEL_HEIGHT
     width = (sheet.shape[1] - GAP) // 2
-    rendering = sheet[LABEL_HEIGHT:LABEL_HEIGHT + height, :width]
     photo = cv2.resize(io.read_image(sample_photo()).pixels, (width, height), interpolation=cv2.INTER_AREA)
-    assert max(height, width) == 48 and rendering.std() > 0.05
-    assert np.abs(rendering - photo).mean() > 0.03  # the regions are rendered, not the photo shown
+    shown, mosaic = _tile(sheet, 0, height, width), _tile(sheet, 1, height, width)
+    assert max(height, width) == 48 and mosaic.std() > 0.05
+    np.testing.assert_allclose(shown, photo, atol=1e-5)
+    assert np.abs(mosaic - photo).mean() > 0.03  # the regions are rendered, not the photo shown
 
 
 def test_the_default_photo_ships_inside_the_package():
@@ -93,4 +107,4 @@ def test_the_cli_sheet_of_a_photo_with_its_labels(tmp_path):
                                        str(_whole_photo_labels(tmp_path)), "--style", "stained-glass", "--size", "64",
                                        "--iterations", "2", "--encoder", "random", "--device", "cpu", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert Image.open(out).size == (2 * 64 + GAP, LABEL_HEIGHT + 48 + 4)
+    assert Image.open(out).size == (2 * 64 + GAP, LABEL_HEIGHT + 48)

@@ -83,7 +83,8 @@ def apply(g: Globals, image: Path, rules: Path, output: Path | None, labels: str
 def summary_line(report: dict[str, Any]) -> str:
     styled = [f"{r['name']} ({r['area'] * 100:.0f}%: {r['style']})" for r in report["regions"] if r["styled"]]
     seam = report.get("seam")
-    lines = [f"wrote {report['output']}  [{report['timings']['total']:.1f} s, encoder {report['encoder']['name']}"
+    encoder = report["encoder"]["name"] or "none (built-ins laid in as rendered)"
+    lines = [f"wrote {report['output']}  [{report['timings']['total']:.1f} s, encoder {encoder}"
              f", seam {seam if seam is not None else 'n/a'}]",
              "  styled: " + (", ".join(styled) or "nothing")]
     written = report.get("written", {})

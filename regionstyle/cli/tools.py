@@ -142,14 +142,15 @@ def styles_list(g: Globals) -> None:
 @click.option("--iterations", type=SettingType(config.BY_NAME["iterations"]), default=40, show_default=True)
 @click.option("--encoder", type=SettingType(config.BY_NAME["encoder"]), default="auto", show_default=True)
 @click.option("--encoder-weights", type=SettingType(config.BY_NAME["encoder_weights"]))
-@setting_options("threads")
+@setting_options("threads", "optimize_builtins")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @global_options
 @click.pass_obj
 def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path | None, labels: str | None,
                  size: int, iterations: int, encoder: str, encoder_weights: str | None, threads: int | None,
-                 overwrite: bool) -> None:
-    """A preview sheet: for each style, a photo's regions rendered in it beside the photo stylised with it."""
+                 optimize_builtins: bool | None, overwrite: bool) -> None:
+    """A sheet of the built-in styles: the photo, then the photo in each style (--iterations and --encoder
+    act with --optimize-builtins)."""
     if labels is not None and photo is None:
         raise click.UsageError("--labels goes with --photo (it is that photo's label map)")
     with reported_errors(g):
@@ -167,7 +168,7 @@ def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path |
                 click.echo(f"  {name} ...", err=True)
 
         settings = {"size": size, "iterations": iterations, "encoder": encoder, "encoder_weights": encoder_weights,
-                    "threads": threads, **{k: v for k, v in g.settings().items() if v is not None}}
+                    "threads": threads, "optimize_builtins": optimize_builtins, **{k: v for k, v in g.settings().items() if v is not None}}
         sheet = render_sheet(chosen, photo=photo, labels=labels,
                              settings={k: v for k, v in settings.items() if v is not None}, on_style=say)
         written = io.write_image(output, sheet, protect=inputs)

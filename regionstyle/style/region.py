@@ -79,6 +79,14 @@ def rendering(source: StyleSource) -> torch.Tensor | None:
     return max(rendered, key=lambda pair: pair[0])[1]
 
 
+def finished(source: StyleSource) -> bool:
+    """Whether a style is built-ins only: its rendering is the whole style, start and target at once.
+
+    The optimiser has almost nothing left to do there: on four shared photos at 512 px, 200 iterations
+    moved such regions by 0.005-0.009 of the value range on average (benchmarks/README.md)."""
+    return bool(source.rendered) and all(source.rendered)
+
+
 def paint_starts(start: torch.Tensor, masks: torch.Tensor, sources: list[tuple[int, StyleSource]]
                  ) -> torch.Tensor:
     """``start`` (3, H, W) with each region's rendering laid in where its mask (``masks`` (R, H, W)) is.

@@ -38,6 +38,8 @@ classes = "ade20k"
 sky = "watercolor"
 building = { builtin = "mosaic", tile = 8 }
 tree = "keep"
+[defaults]
+optimize_builtins = true  # the batch's workers, retries and fingerprints are tested with the optimiser running
 """
 CLI_FAST = ["--encoder", "random", "--iterations", "3", "--size", "64"]
 ARTIST = 0x013B

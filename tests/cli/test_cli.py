@@ -94,7 +94,8 @@ def test_apply_refuses_to_overwrite(runner, tmp_path):
 def test_apply_end_to_end_writes_image_and_manifest(runner, tmp_path):
     out = tmp_path / "styled.png"
     result = runner.invoke(main, ["--seed", "1", "apply", str(SAMPLES / "scene.png"), str(SAMPLES / "scene.toml"),
-                                  "-o", str(out), "--size", "96", "--iterations", "4", "--manifest"])
+                                  "-o", str(out), "--size", "96", "--iterations", "4", "--manifest",
+                                  "--optimize-builtins"])
     assert result.exit_code == 0, result.output
     styled = np.asarray(Image.open(out))
     assert styled.shape[:2] == (64, 96)

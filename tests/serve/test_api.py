@@ -198,6 +198,11 @@ def test_layers_download_composites_to_the_image(client):
     assert np.abs(composite(document)[0] * 255 - image).max() <= 0.5 + 1e-3
 
 
+def _with_painting(client) -> list[dict]:
+    """CHOICES with an uploaded painting on the sky: a render that optimises (built-ins alone are laid in)."""
+    return [{**CHOICES[0], "style": _upload_painting(client)}, CHOICES[1]]
+
+
 def _upload_painting(client) -> str:
     painting = io.BytesIO()
     pixels = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
@@ -243,7 +248,8 @@ def test_cancel_stops_a_render_and_the_server_goes_on(tiny_encoder, tmp_path):
     slow = RenderSettings(size=96, iterations=5000, preview_size=48, preview_iterations=2, device="cpu")
     with make_client(tiny_encoder, tmp_path, render=slow) as client:
         open_scene(client)
-        job = client.post("/api/render", json={"choices": CHOICES}).json()
+        choices = _with_painting(client)
+        job = client.post("/api/render", json={"choices": choices}).json()
         running = wait(client, job["id"], until=("running",))
         deadline = time.monotonic() + 30
         while client.get(f"/api/jobs/{job['id']}").json()["fraction"] == 0 and time.monotonic() < deadline:
@@ -261,7 +267,7 @@ def test_a_new_render_cancels_the_one_before(tiny_encoder, tmp_path):
     slow = RenderSettings(size=96, iterations=5000, preview_size=48, preview_iterations=2, device="cpu")
     with make_client(tiny_encoder, tmp_path, render=slow) as client:
         open_scene(client)
-        first = client.post("/api/render", json={"choices": CHOICES}).json()
+        first = client.post("/api/render", json={"choices": _with_painting(client)}).json()
         wait(client, first["id"], until=("running",))
         second = client.post("/api/render", json={"choices": CHOICES, "preview": True}).json()
         assert wait(client, second["id"])["status"] == "done"

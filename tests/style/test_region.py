@@ -146,7 +146,8 @@ def test_the_result_keeps_the_rendering_that_the_anchor_lays_in_at_every_scale(t
     rules = '[segmentation]\nclasses = "ade20k"\n[map]\nbuilding = { builtin = "mosaic", tile = 6 }\n'
     ruleset = load_ruleset(rules)
     # Three scales (16, 32, 64 px): the coarse ones cannot hold 6 px tiles with one-pixel grout.
-    config = make_config(ruleset.defaults, iterations=12, device="cpu", precision="fp32", coarse_start=16)
+    config = make_config(ruleset.defaults, iterations=12, device="cpu", precision="fp32", coarse_start=16,
+                         optimize_builtins=True)
 
     def run() -> tuple[np.ndarray, np.ndarray]:
         session = Session(custom_encoder=tiny_encoder)
