@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,13 +108,43 @@ def use_threads(threads: int) -> int:
 
 @functools.lru_cache(maxsize=1)
 def free_cores() -> int:
-    """Cores this process may use minus the machine's load when first asked (at least one).
+    """Cores this process may use minus those busy with other work when first asked (at least one).
 
-    Read once per process: later in a batch the load average counts this process's own work.
+    Read once per process: later in a batch the machine counts this process's own work.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, math.floor(cores - busy_cores() + 0.5)))  # a core over half busy is taken
+
+
+# How long busy_cores watches the CPUs: long enough for a few scheduler ticks per core (100 Hz), short
+# enough not to show in a 5 s preview.
+CPU_SAMPLE_S = 0.15
+
+
+def busy_cores() -> float:
+    """How many of the machine's CPUs other work keeps busy right now.
+
+    On Linux from /proc/stat over CPU_SAMPLE_S (this process sleeps meanwhile, so counts nothing). The
+    1-minute load average is the fallback elsewhere: it lags, so a job that ended a minute ago still
+    counts (measured: every benchmark after the first started at load ~1 and took one thread of two).
+    """
     try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy + 0.5)))
+        first = _cpu_ticks()
+        time.sleep(CPU_SAMPLE_S)
+        second = _cpu_ticks()
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:
+            return 0.0
+    busy, total = second[0] - first[0], second[1] - first[1]
+    return (os.cpu_count() or 1) * busy / total if total > 0 else 0.0
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from the first line of /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # user .. steal; guest time is already inside user
+    return total - idle, total
