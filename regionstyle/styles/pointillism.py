@@ -7,6 +7,8 @@ and oranges another), so neighbouring dots contrast while the exemplar stays sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from regionstyle.styles import cells, texture
@@ -32,6 +34,29 @@ def _dot_colours(
     return np.clip(colours[index] * light, 0, 1).astype(np.float32)
 
 
+def lay_dots(rng: np.random.Generator, canvas: np.ndarray, *, diameter: float,
+             passes: tuple[tuple[float, float, float, float], ...],
+             paint: Callable[[cells.Seeds], np.ndarray], dome: tuple[float, float, float]) -> np.ndarray:
+    """Round dots over ``canvas`` (H, W, 3), pass after pass, softened at their rims; float32 (H, W, 3).
+
+    passes: (grid pitch, jitter, smallest and largest radius) per pass, in dot diameters; paint: the colour
+    (N, 3) of each dot of a pass from its seeds; dome: (a, b, c), a dot's shade at radial distance r being
+    a - b r^2 - c r^8 (a dab of paint is a touch darker at the rim, where the film is thin). This stroke is
+    shared by the stationary exemplar and the rendering from a region's pixels.
+    """
+    height, width = canvas.shape[:2]
+    image = canvas
+    for pitch, jitter, smallest, largest in passes:
+        seeds = cells.jittered_seeds(rng, height, width, cell=pitch * diameter, jitter=jitter)
+        radii = rng.uniform(smallest, largest, size=seeds.count).astype(np.float32) * diameter
+        dot_ids, radial = cells.discs(seeds, height, width, radii=radii,
+                                      priority=rng.random(seeds.count, dtype=np.float32))
+        colours = paint(seeds)
+        shade = (dome[0] - dome[1] * radial**2 - dome[2] * radial**8)[..., None]
+        image = np.where((dot_ids >= 0)[..., None], colours[np.maximum(dot_ids, 0)] * shade, image)
+    return image
+
+
 def render(*, height: int, width: int, seed: int, palette: str, scale: float, dot: int) -> np.ndarray:
     """Pointillist exemplar: float32 (H, W, 3) in [0, 1]; dots about ``dot * scale`` px across."""
     diameter = max(2.0, dot * scale)  # a dot needs two pixels to be round
@@ -40,19 +65,15 @@ def render(*, height: int, width: int, seed: int, palette: str, scale: float, do
     # Slowly drifting log-odds per colour; 1.3 makes the local favourites clear but never exclusive.
     odds = [1.3 * texture.fractal_noise(rng, height, width, cell=9 * diameter, octaves=2) for _ in colours]
     weave = 0.04 * texture.paper(rng, height, width, scale=scale)
-    image = np.broadcast_to(_CANVAS, (height, width, 3)) * (1 + weave[..., None])
-    for pitch, jitter, smallest, largest in _PASSES:
-        seeds = cells.jittered_seeds(rng, height, width, cell=pitch * diameter, jitter=jitter)
-        radii = rng.uniform(smallest, largest, size=seeds.count).astype(np.float32) * diameter
-        dot_ids, radial = cells.discs(seeds, height, width, radii=radii,
-                                      priority=rng.random(seeds.count, dtype=np.float32))
-        paint = _dot_colours(rng, seeds, colours, odds)
-        # A slight dome: dabs of paint are a touch darker at the rim, where the film is thin.
-        dome = (1.05 - 0.1 * radial**2 - 0.15 * radial**8)[..., None]
-        covered = (dot_ids >= 0)[..., None]
-        image = np.where(covered, paint[np.maximum(dot_ids, 0)] * dome, image)
-    # Soften the pixel staircase on the dot rims without blurring the dots into each other.
-    return np.clip(texture.blur(image.astype(np.float32), 0.45 * min(scale, 1.5)), 0, 1)
+    canvas = np.broadcast_to(_CANVAS, (height, width, 3)) * (1 + weave[..., None])
+    image = lay_dots(rng, canvas, diameter=diameter, passes=_PASSES, dome=(1.05, 0.1, 0.15),
+                     paint=lambda seeds: _dot_colours(rng, seeds, colours, odds))
+    return soften_rims(image, scale)
+
+
+def soften_rims(image: np.ndarray, scale: float) -> np.ndarray:
+    """Soften the pixel staircase on the dot rims without blurring the dots into each other."""
+    return np.clip(texture.blur(image.astype(np.float32), 0.45 * min(scale, 1.5)), 0, 1).astype(np.float32)
 
 
 STYLE = BuiltinStyle(

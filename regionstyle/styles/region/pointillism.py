@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from regionstyle.styles import cells, texture
+from regionstyle.styles.pointillism import lay_dots, soften_rims
 from regionstyle.styles.region import fields, tones
 from regionstyle.styles.region.frame import RegionView
 
@@ -33,15 +34,12 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, dot: int)
     height, width = view.support.shape
     source = fields.smooth(view.pixels, 0.3 * diameter)
     weave = 0.04 * texture.paper(rng, height, width, scale=scale)
-    image = np.broadcast_to(_CANVAS, (height, width, 3)) * (1 + weave[..., None])
-    for pitch, jitter, smallest, largest in _PASSES:
-        seeds = cells.jittered_seeds(rng, height, width, cell=pitch * diameter, jitter=jitter)
-        radii = rng.uniform(smallest, largest, size=seeds.count).astype(np.float32) * diameter
-        ids, radial = cells.discs(seeds, height, width, radii=radii,
-                                  priority=rng.random(seeds.count, dtype=np.float32))
+    canvas = np.broadcast_to(_CANVAS, (height, width, 3)) * (1 + weave[..., None])
+
+    def paint(seeds: cells.Seeds) -> np.ndarray:  # each dot the photo's colour at its centre, made purer
         points = seeds.points.reshape(-1, 2)
         sampled = np.stack([texture.sample_at(source[..., c], points[:, 0], points[:, 1]) for c in range(3)], 1)
-        paint = dot_colours(rng, tones.toward_palette(sampled, palette))
-        dome = (1.04 - 0.08 * radial**2 - 0.12 * radial**8)[..., None]
-        image = np.where((ids >= 0)[..., None], paint[np.maximum(ids, 0)] * dome, image)
-    return np.clip(texture.blur(image.astype(np.float32), 0.45 * min(scale, 1.5)), 0, 1).astype(np.float32)
+        return dot_colours(rng, tones.toward_palette(sampled, palette))
+
+    image = lay_dots(rng, canvas, diameter=diameter, passes=_PASSES, paint=paint, dome=(1.04, 0.08, 0.12))
+    return soften_rims(image, scale)
