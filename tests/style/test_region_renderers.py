@@ -284,3 +284,19 @@ def test_oil_strokes_carry_the_photo_colours_and_a_lit_relief() -> None:
     assert image[:, 56:92, 2].mean() > image[:, 56:92, 0].mean() + 0.2
     # Strokes are lit through their relief: light and shade inside a flat colour.
     assert (image[:, 4:40] @ LUMA).std() > 0.02
+
+
+def _tile_count(height: int, width: int) -> int:
+    """Mosaic tiles (grout-bounded light cells) of a flat photo rendered at (height, width)."""
+    photo = np.full((height, width, 3), 0.7, np.float32)
+    image = render_region("mosaic", photo, np.ones((height, width), np.float32), seed=0)
+    tiles = (image @ LUMA > 0.45).astype(np.uint8)
+    return cv2.connectedComponents(tiles, connectivity=4)[0] - 1
+
+
+def test_print_sizes_keep_the_feature_size_of_a_1024_px_render_relative_to_the_photo():
+    """Twice the photo, the same number of tiles (not four times as many); below 1024 px tiles stay pixels."""
+    at_1024, at_2048 = _tile_count(128, 1024), _tile_count(256, 2048)
+    assert 0.7 < at_2048 / at_1024 < 1.4
+    at_256, at_512 = _tile_count(32, 256), _tile_count(64, 512)
+    assert 2.8 < at_512 / at_256 < 5.5  # pixel-sized tiles: four times the area, about four times the tiles

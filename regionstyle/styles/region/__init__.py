@@ -53,6 +53,17 @@ _FEATURE = {"mosaic": "tile", "pointillism": "dot", "pencil": "spacing", "staine
             "oil": "stroke", "woodcut": "spacing"}
 
 
+# Feature sizes (tile, dot, spacing ...) are pixels up to this long side; a larger photo gets them scaled up
+# with it, so a print has the strokes of a 1024 px render relative to the photo (not 4x finer at 4096 px).
+# Below it they stay pixels: a 264 px photo in 3 px tiles would not read as a mosaic.
+PRINT_REFERENCE_SIDE = 1024
+
+
+def size_factor(shape: tuple[int, ...]) -> float:
+    """How much larger than pixels a photo of ``shape`` (H, W, ...) paints its features (1 up to 1024 px)."""
+    return max(1.0, max(shape[:2]) / PRINT_REFERENCE_SIDE)
+
+
 def render_region(name: str, photo: np.ndarray, mask: np.ndarray, *,
                   params: Mapping[str, object] = MappingProxyType({}), seed: int = 0) -> np.ndarray:
     """Built-in style ``name`` rendered from the pixels of ``photo`` where ``mask`` > 0.5.
@@ -62,11 +73,12 @@ def render_region(name: str, photo: np.ndarray, mask: np.ndarray, *,
         ``seed`` among them overrides the ``seed`` argument.
     Returns float32 (H, W, 3) in [0, 1]. Inside the region it depends only on the photo's pixels inside
     the region; outside it is an extension of the rendering (never the photo), for the style statistics
-    at the region's rim.
+    at the region's rim. Feature sizes are pixels up to 1024 px long side, relative above (size_factor).
     """
     style = get_builtin(name)
     _check_inputs(photo, mask)
     resolved = style.resolve(params)
+    resolved["scale"] = float(resolved["scale"]) * size_factor(np.shape(photo))
     from_rules = resolved.pop("seed")
     run_seed = from_rules if "seed" in params else seed
     start = time.perf_counter()
