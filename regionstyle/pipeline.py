@@ -186,9 +186,9 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
         report["matches"] = matches
     if not styled:
         return pixels.copy(), report
-    init = _start_image(config, content, mask_tensor, styled)
+    init = _start_image(config, content, mask_tensor, styled, painted=optimised)
     if not optimised:  # no network is loaded (nor torchvision imported): a preview of built-ins takes seconds
-        return _finish(init, content, mask_tensor, masks, resolution, config), report
+        return _finish(_lay_in(init, mask_tensor, laid_in), content, mask_tensor, masks, resolution, config), report
     network, plan, why = session.encoder(config, device)
     report["encoder"] = {**vars(network.info), "choice": why}
     last: dict[str, Any] = {}
@@ -206,9 +206,17 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
                                    init=init, on_progress=progress, target_cache=session.targets, anchor=anchor)
     finally:
         session.forget_photo_targets()
-    result = region_styles.paint_starts(result, mask_tensor, [(r.index, r.source) for r in laid_in])
     report["losses"] = last.get("losses", {})
-    return _finish(result, content, mask_tensor, masks, resolution, config), report
+    return _finish(_lay_in(result, mask_tensor, laid_in), content, mask_tensor, masks, resolution, config), report
+
+
+def _lay_in(image: torch.Tensor, mask_tensor: torch.Tensor, laid_in: list[StyledRegion]) -> torch.Tensor:
+    """``image`` with each laid-in region's rendering over it, as opaque as the rule's strength (up to 1):
+    ``strength = 0.5`` shows the rendering half over the photo (recoloured as the colour mode says)."""
+    opacity = torch.ones(mask_tensor.shape[0], 1, 1, dtype=mask_tensor.dtype, device=mask_tensor.device)
+    for region in laid_in:
+        opacity[region.index] = min(1.0, region.strength)
+    return region_styles.paint_starts(image, mask_tensor * opacity, [(r.index, r.source) for r in laid_in])
 
 
 def _finish(result: torch.Tensor, content: torch.Tensor, mask_tensor: torch.Tensor, masks: RegionMasks,
@@ -224,9 +232,9 @@ def _laid_in(region: StyledRegion) -> bool:
 
 
 def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: torch.Tensor,
-                 styled: list[StyledRegion]) -> torch.Tensor:
+                 styled: list[StyledRegion], *, painted: list[StyledRegion]) -> torch.Tensor:
     """Where the optimisation starts: a given image (resized), or the photo recoloured per region with the
-    built-in styles' renderings laid in their regions."""
+    renderings of the ``painted`` regions' built-ins laid in."""
     if config.init not in ("content", "noise"):
         from regionstyle import io
 
@@ -235,7 +243,7 @@ def _start_image(config: TransferConfig, content: torch.Tensor, mask_tensor: tor
         return torch.nn.functional.interpolate(start[None], size=tuple(content.shape[-2:]), mode="bilinear",
                                                antialias=True)[0].to(content.device)
     start = color.styled_start(content, mask_tensor, [(r.index, r.source) for r in styled if r.use_color])
-    return region_styles.paint_starts(start, mask_tensor, [(r.index, r.source) for r in styled])
+    return region_styles.paint_starts(start, mask_tensor, [(r.index, r.source) for r in painted])
 
 
 def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, content: torch.Tensor,

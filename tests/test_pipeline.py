@@ -183,3 +183,26 @@ def test_a_painting_region_is_optimised_while_a_built_in_beside_it_keeps_its_ren
     core = _core(result.masks.masks[index])
     np.testing.assert_allclose(result.image[core], rendering[core], atol=LAID_IN_ATOL)
     assert np.abs(result.image[labels == 3] - pixels[labels == 3]).mean() > 0.02
+
+
+def test_a_laid_in_style_shows_as_strongly_as_its_rule_says(tmp_path, tiny_encoder):
+    """strength = 0.5 lays the rendering half over what lies under it; strength above 1 is simply opaque."""
+    def building(strength):
+        rules = RULES + (f'[[rule]]\nclasses = "building"\nstyle = {{ builtin = "mosaic", tile = 8 }}\n'
+                         f'strength = {strength}\npriority = 1\n')
+        _, _, result = _run(tmp_path, tiny_encoder, rules=rules)
+        return result.image[_core(result.masks.masks[result.masks.names.index("building")])]
+
+    full, half, faint, strong = building(1.0), building(0.5), building(1e-6), building(2.0)
+    assert np.abs(full - faint).mean() > 0.02
+    np.testing.assert_allclose(half, 0.5 * full + 0.5 * faint, atol=LAID_IN_ATOL)
+    np.testing.assert_allclose(strong, full, atol=1e-6)
+
+
+def test_a_start_image_does_not_replace_a_laid_in_rendering(tmp_path, tiny_encoder):
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(tmp_path / "black.png")
+    pixels, _, result = _run(tmp_path, tiny_encoder, init=str(tmp_path / "black.png"))
+    index = result.masks.names.index("building")
+    rendering = render_region("mosaic", pixels, result.masks.masks[index], params={"tile": 8}, seed=0)
+    core = _core(result.masks.masks[index])
+    np.testing.assert_allclose(result.image[core], rendering[core], atol=LAID_IN_ATOL)
