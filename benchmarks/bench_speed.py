@@ -10,7 +10,8 @@
 
 The photo is Tübingen (1024x768) with its label map: sky, building and water styled, trees kept; either in
 built-in styles (watercolor, mosaic, oil: laid in as rendered, no optimisation) or in paintings (The Starry
-Night, Adele Bloch-Bauer I, The Great Wave: optimised, the work the targets are about). Every job runs the real command line in a fresh process (so model loading,
+Night, Adele Bloch-Bauer I, The Great Wave: optimised, the work the targets are about). Every job runs the
+real command line in a fresh process (so model loading,
 segmentation and writing count, as a user sees them) under ``/usr/bin/time``-like accounting: wall seconds
 and the peak resident memory of the process. Run it with nothing else on the machine; it prints the load
 average before and after each job, and a job whose load was high is marked.
@@ -102,7 +103,8 @@ def apply_command(work: Path, *, size: int | None = None, extra: list[str] = (),
 
 
 def targets(work: Path) -> None:
-    reference = float(run([sys.executable, "-c", REFERENCE.format(threads=len(os.sched_getaffinity(0)), device=DEVICE[0])],
+    code = REFERENCE.format(threads=len(os.sched_getaffinity(0)), device=DEVICE[0])
+    reference = float(run([sys.executable, "-c", code],
                           label="VGG19 forward+backward at 1024x768")["stdout"].splitlines()[-1])
     print(f"{'':<44} one pass: {reference:.2f} s")
     rows = [("512 px, built-ins (laid in)", 512, [], BUILTINS, 1.5),

@@ -61,7 +61,8 @@ def test_auto_is_cuda_and_the_bundled_encoder_runs_there():
 
 
 @pytest.mark.parametrize("options", [dict(precision="fp32"), dict(precision="bf16"),
-                                     dict(precision="bf16", style_loss="w2"), dict(precision="bf16", style_loss="sliced"),
+                                     dict(precision="bf16", style_loss="w2"),
+                                     dict(precision="bf16", style_loss="sliced"),
                                      dict(precision="fp32", mask_mode="inside", style_loss="sliced")],
                          ids=["fp32", "bf16", "w2", "sliced", "inside"])
 def test_keep_region_is_bit_identical_and_styled_regions_change_on_cuda(tmp_path, tiny_encoder, options):

@@ -13,7 +13,8 @@ from regionstyle.errors import BadInput
 from regionstyle.session import Session
 from tests.paths import SAMPLES
 
-RULES = '[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\noptimize_builtins = true\n[map]\nsky = "oil"\n'
+RULES = ('[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\n'
+         'optimize_builtins = true\n[map]\nsky = "oil"\n')  # optimised: the tests watch the encoder load
 
 
 @pytest.fixture()

@@ -168,7 +168,8 @@ def styles_sheet(g: Globals, output: Path, names: tuple[str, ...], photo: Path |
                 click.echo(f"  {name} ...", err=True)
 
         settings = {"size": size, "iterations": iterations, "encoder": encoder, "encoder_weights": encoder_weights,
-                    "threads": threads, "optimize_builtins": optimize_builtins, **{k: v for k, v in g.settings().items() if v is not None}}
+                    "threads": threads, "optimize_builtins": optimize_builtins,
+                    **{k: v for k, v in g.settings().items() if v is not None}}
         sheet = render_sheet(chosen, photo=photo, labels=labels,
                              settings={k: v for k, v in settings.items() if v is not None}, on_style=say)
         written = io.write_image(output, sheet, protect=inputs)

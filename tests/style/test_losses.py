@@ -148,7 +148,8 @@ def scene(tmp_path):
 
 def _rules(scene, defaults: str = "", sky_rule: str = "") -> str:
     path = scene / "rules.toml"
-    path.write_text(f'[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\noptimize_builtins = true\n'
+    path.write_text(f'[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 2\n'
+                    'optimize_builtins = true\n'
                     f'{defaults}[[rule]]\nclasses = "sky"\nstyle = "oil"\n{sky_rule}[[rule]]\nclasses = "building"\n'
                     'style = "oil"\n')
     return str(path)

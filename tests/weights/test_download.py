@@ -295,8 +295,9 @@ def test_torchvision_and_regionstyle_find_each_others_downloads(server, torch_ho
 
     # regionstyle downloads into torch hub's cache ...
     ours = download.download_file(url, download.torch_hub_destination(url), sha256=sha256(source.read_bytes()))
+    # No file name written down: the cache lookup reads it from the enum's URL.
     torchvision_mobilenet = torchvision_checkpoint("mobilenet_v2", "torchvision.models.MobileNet_V2_Weights."
-                                                   "IMAGENET1K_V1", "", "MobileNetV2", approx_mb=14)  # no file name: read from the enum's URL
+                                                   "IMAGENET1K_V1", "", "MobileNetV2", approx_mb=14)
     assert torch_hub.cached_file(torchvision_mobilenet) == ours
     # ... and torchvision loads that file without asking the network (any download attempt fails the test).
     with monkeypatch.context() as patch:
