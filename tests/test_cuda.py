@@ -17,38 +17,15 @@ from regionstyle.rules import load_ruleset
 from regionstyle.session import Session, resolve_device
 from regionstyle.style import gram as gram_stats
 from tests.paths import SAMPLES
+from tests.scenes import RULES, three_region_scene
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
-RULES = """
-[segmentation]
-classes = "ade20k"
-[map]
-sky = "watercolor"
-building = { builtin = "mosaic", tile = 8 }
-tree = "keep"
-"""
-
-
-def _scene(tmp_path):
-    """A 96x128 photo: sky on top, a building bottom-left, a tree bottom-right; and its label map."""
-    rng = np.random.default_rng(0)
-    pixels = np.zeros((96, 128, 3), np.float32)
-    pixels[:40] = [0.4, 0.6, 0.9]
-    pixels[40:, :64] = [0.7, 0.5, 0.4]
-    pixels[40:, 64:] = [0.2, 0.5, 0.2]
-    pixels = np.round(np.clip(pixels + rng.normal(0, 0.05, pixels.shape), 0, 1) * 255) / 255
-    labels = np.full((96, 128), 3, np.uint8)  # ADE20K: 3 sky, 2 building, 5 tree
-    labels[40:, :64] = 2
-    labels[40:, 64:] = 5
-    Image.fromarray(labels).save(tmp_path / "labels.png")
-    return pixels.astype(np.float32), labels, tmp_path / "labels.png"
-
-
 def _run(tmp_path, device, *, session, **options):
-    pixels, labels, label_file = _scene(tmp_path)
+    pixels, labels, label_file = three_region_scene(tmp_path, scale=2)
     ruleset = load_ruleset(RULES)
-    config = make_config(ruleset.defaults, iterations=12, device=device, **options)
+    # optimize_builtins: the built-ins go through the optimiser, which is what runs on the GPU.
+    config = make_config(ruleset.defaults, iterations=12, device=device, optimize_builtins=True, **options)
     return pixels, labels, pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file,
                                         session=session)
 
@@ -89,7 +66,7 @@ def test_bundled_models_stylise_a_sample_on_cuda():
     """No label map: the bundled segmenter labels the sample, the bundled encoder stylises it on the GPU."""
     photo = np.asarray(Image.open(SAMPLES / "st_basils_cathedral.jpg").convert("RGB"), np.float32) / 255
     ruleset = load_ruleset('[map]\nsky = "watercolor"\nbuilding = "mosaic"\n')
-    config = make_config(ruleset.defaults, size=192, iterations=10)
+    config = make_config(ruleset.defaults, size=192, iterations=10, optimize_builtins=True)
     result = pipeline.run(LoadedImage(pixels=photo), ruleset, config, session=Session())
     assert result.report["encoder"]["choice"] and np.isfinite(result.image).all()
     styled = result.masks.masks[[i for i, s in enumerate(result.masks.styled) if s]].sum(axis=0) > 0.99

@@ -13,36 +13,11 @@ from regionstyle import pipeline
 from regionstyle.datatypes import LoadedImage
 from regionstyle.config import make_config
 from regionstyle.styles.region import render_region
-
-RULES = """
-[segmentation]
-classes = "ade20k"
-[map]
-sky = "watercolor"
-building = { builtin = "mosaic", tile = 8 }
-tree = "keep"
-"""
-
-
-def _scene(tmp_path):
-    """A 64x48 photo with sky on top, a building bottom-left and a tree bottom-right, and its label map."""
-    rng = np.random.default_rng(0)
-    pixels = np.zeros((48, 64, 3), np.float32)
-    pixels[:20] = [0.4, 0.6, 0.9]
-    pixels[20:, :32] = [0.7, 0.5, 0.4]
-    pixels[20:, 32:] = [0.2, 0.5, 0.2]
-    pixels = np.clip(pixels + rng.normal(0, 0.05, pixels.shape), 0, 1).astype(np.float32)
-    pixels = np.round(pixels * 255) / 255  # exactly representable in 8 bits
-    labels = np.full((48, 64), 3, np.uint8)
-    labels[20:, :32] = 2
-    labels[20:, 32:] = 5
-    Image.fromarray(labels).save(tmp_path / "labels.png")
-    Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "photo.png")
-    return pixels.astype(np.float32), labels, tmp_path / "labels.png"
+from tests.scenes import RULES, three_region_scene
 
 
 def _run(tmp_path, tiny_encoder, rules=RULES, **options):
-    pixels, labels, label_file = _scene(tmp_path)
+    pixels, labels, label_file = three_region_scene(tmp_path)
     ruleset = load_ruleset(rules)
     config = make_config(ruleset.defaults, iterations=15, device="cpu", precision="fp32", **options)
     session = Session(custom_encoder=tiny_encoder)
@@ -84,7 +59,7 @@ def test_color_preserve_keeps_the_photo_chroma(tmp_path, tiny_encoder):
 
 
 def test_stylize_api_takes_and_returns_pil_and_numpy(tmp_path, tiny_encoder):
-    pixels, _, label_file = _scene(tmp_path)
+    pixels, _, label_file = three_region_scene(tmp_path)
     session = Session(custom_encoder=tiny_encoder)
     photo = Image.open(tmp_path / "photo.png")
     out = api.stylize(photo, RULES, labels=label_file, iterations=5, device="cpu", session=session)
