@@ -64,6 +64,10 @@ def run_on_ray(items: Sequence[BatchItem], options: BatchOptions, *, cluster: Cl
             ray.shutdown()
 
 
+# After Ctrl-C, how long the driver watches for images that workers were committing as they were killed.
+LANDING_GRACE_S = 1.5
+
+
 class _Pool:
     """The workers by slot; a lost worker is replaced in its slot up to ``max_restarts`` times."""
 
@@ -216,18 +220,38 @@ class _Driver:
         self.pool.stop()
         refs = list(self.running)
         ready, _ = self.ray.wait(refs, num_returns=len(refs), timeout=10.0) if refs else ([], [])
-        for ref in ready:  # a settled ref proves its worker is gone: nothing can be written after this
+        killed = []
+        for ref in ready:
             slot, entry = self.running.pop(ref)
             try:
                 self._count(replace(self.ray.get(ref), item=entry.item))
             except self.any_error:  # killed just now, or hit by the same Ctrl-C (a local cluster shares it)
+                killed.append(entry)
+        unsure = killed + [entry for _, entry in self.running.values()]
+        for entry in self._await_landings(unsure):
+            if entry in killed:
+                _clear(entry.item)
+        # a worker still unaccounted for may yet write: its "started" marker stays, and a re-run redoes it
+        raise BatchInterrupted(self._summary(interrupted=True)) from None
+
+    def _await_landings(self, entries: list[_Entry]) -> list[_Entry]:
+        """Count each of ``entries`` whose image lands within LANDING_GRACE_S; returns the others.
+
+        A killed worker's ref can fail before its process has stopped: one that was committing its image
+        then still completes it (seen: two images written, one counted), so the driver looks again.
+        """
+        deadline = time.monotonic() + LANDING_GRACE_S
+        waiting = list(entries)
+        while waiting:
+            for entry in list(waiting):
                 landed = self._landed(entry)
                 if landed is not None:
                     self._count(landed)
-                else:
-                    _clear(entry.item)
-        # a worker still unaccounted for may yet write: its "started" marker stays, and a re-run redoes it
-        raise BatchInterrupted(self._summary(interrupted=True)) from None
+                    waiting.remove(entry)
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        return waiting
 
     def _count(self, event: BatchEvent) -> None:
         self.counts[event.kind] += 1
