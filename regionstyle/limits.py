@@ -23,7 +23,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -109,25 +109,21 @@ def registered_smallest_side(name: str) -> int:
 def needs_encoder(ruleset: Any, config: TransferConfig) -> bool:
     """Whether the rules may run the optimiser (and so the encoder): a style image or a layered style in
     some rule, or ``optimize_builtins``. Styles of built-ins only are laid in as rendered."""
-    refs = [rule.style for rule in ruleset.rules if rule.style is not None]
-    while refs:
-        ref = refs.pop()
-        if ref.kind in ("image", "layers"):
-            return True
-        refs += list(ref.children)
-    return bool(config.optimize_builtins)
+    return bool(config.optimize_builtins) or any(ref.kind in ("image", "layers") for ref in _style_refs(ruleset))
 
 
 def image_styles(ruleset: Any) -> list[Any]:
     """The image styles (StyleRefs with ``image``) the rules of ``ruleset`` use, blends flattened."""
+    return [ref for ref in _style_refs(ruleset) if ref.image is not None]
+
+
+def _style_refs(ruleset: Any) -> Iterator[Any]:
+    """Every StyleRef the rules use: each rule's style, then blend members and layered parts, depth first."""
     refs = [rule.style for rule in ruleset.rules if rule.style is not None]
-    found = []
     while refs:
         ref = refs.pop()
-        refs += list(ref.children)  # blend members and layered parts
-        if ref.image is not None:
-            found.append(ref)
-    return found
+        refs += list(ref.children)
+        yield ref
 
 
 def check_run(size: tuple[int, int], config: TransferConfig, *, what: str, device: str,
