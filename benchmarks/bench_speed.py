@@ -66,7 +66,7 @@ print(min(times))
 """
 DEVICE = ["auto"]  # --device
 VGG_SHAPED = [False]  # --vgg-shaped
-ACTIVE = [False]  # --active
+PASSIVE = [False]  # --passive
 PRINT_PAINTINGS = [False]  # --print-paintings
 
 
@@ -75,11 +75,13 @@ def load() -> float:
 
 
 def run(command: list[str], *, label: str, env: dict | None = None) -> dict:
-    """Run a command to the end; its wall seconds, the peak RSS of the process, and the load around it."""
+    """Run a command to the end; its wall seconds, the peak RSS of the process, and the load around it.
+
+    env: the child's whole environment (None: this process's)."""
     before = load()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **(env or {})})
+                               env=env)
     _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory, not the maximum of all children
     seconds = time.perf_counter() - start
     out, err = process.stdout.read(), process.stderr.read()
@@ -138,10 +140,12 @@ def sheet(work: Path) -> None:
 
 
 def fair(work: Path) -> None:
-    """One 512 px paintings run alone, then two started together; with the CLI's default
-    OMP_WAIT_POLICY=PASSIVE (and with spinning OpenMP threads, ACTIVE, torch's default, with --active)."""
-    for policy in ("PASSIVE", "ACTIVE")[:2 if ACTIVE[0] else 1]:
-        env = {**os.environ, "OMP_WAIT_POLICY": policy}
+    """One 512 px paintings run alone, then two started together; with OpenMP's default wait policy (as the
+    command line leaves it), and with --passive also with OMP_WAIT_POLICY=PASSIVE (idle threads sleep)."""
+    for policy in ("default", "PASSIVE")[:2 if PASSIVE[0] else 1]:
+        env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+        if policy != "default":
+            env["OMP_WAIT_POLICY"] = policy
         alone = run(apply_command(work, size=512), label=f"512 px paintings alone, {policy}", env=env)["seconds"]
         before = load()
         start = time.perf_counter()
@@ -176,12 +180,12 @@ def main() -> None:
                         help="long sides for the print job [default: 2048 4096]")
     parser.add_argument("--device", default="auto", help="device for every job (auto: CUDA when present)")
     parser.add_argument("--vgg-shaped", action="store_true", help="targets: add the 1024 px random-VGG19 run")
-    parser.add_argument("--active", action="store_true", help="fair: also with OMP_WAIT_POLICY=ACTIVE")
+    parser.add_argument("--passive", action="store_true", help="fair: also with OMP_WAIT_POLICY=PASSIVE")
     parser.add_argument("--print-paintings", action="store_true", help="print: paintings too (hours on a CPU)")
     args = parser.parse_args()
     PRINT_SIZES[:] = args.print_sizes
     DEVICE[0] = args.device
-    VGG_SHAPED[0], ACTIVE[0], PRINT_PAINTINGS[0] = args.vgg_shaped, args.active, args.print_paintings
+    VGG_SHAPED[0], PASSIVE[0], PRINT_PAINTINGS[0] = args.vgg_shaped, args.passive, args.print_paintings
     if not DATA.is_dir():
         sys.exit(f"needs {DATA}")
     print(f"cores {len(os.sched_getaffinity(0))}, load {load():.2f}, "

@@ -98,7 +98,10 @@ def use_threads(threads: int) -> int:
     """Set torch's CPU thread count: ``threads``, or with 0 one per core not already busy; returns it.
 
     Oversubscribed OpenMP threads spin against each other: on a 2-core machine with other work running,
-    two torch threads ran up to 10x slower than one (benchmarks/README.md).
+    two torch threads ran up to 10x slower than one (benchmarks/README.md). OpenMP's wait policy is left
+    to the user: idle threads that sleep at once (``OMP_WAIT_POLICY=PASSIVE``) wake too late for the
+    thousands of small parallel regions of an evaluation: a 512 px paintings run took 100 s with two such
+    threads, 57 s with libgomp's default short spin, 84 s on one thread.
     """
     count = threads or free_cores()
     if torch.get_num_threads() != count:
