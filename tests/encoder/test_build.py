@@ -159,3 +159,20 @@ def test_folding_batch_norms_keeps_mobilenet_features():
     image = torch.rand(1, 3, 64, 80)
     with torch.no_grad():
         torch.testing.assert_close(folded(image), reference.eval().features(image), atol=1e-4, rtol=1e-4)
+
+
+def test_mobilenet_activations_write_new_tensors_and_gradients_match_torchvisions():
+    """In-place ReLU6 under autograd clones its input first; out of place gives the same gradients."""
+    from regionstyle.encoder.mobilenet import build_mobilenet_v2
+
+    torch.manual_seed(1)
+    reference = torchvision.models.mobilenet_v2(weights=None).eval()
+    built = build_mobilenet_v2(state_dict=reference.state_dict(), tf_same_padding=False)
+    relus = [m for m in built.modules() if isinstance(m, torch.nn.ReLU6)]
+    assert relus and not any(m.inplace for m in relus)
+    gradients = []
+    for network in (reference.features, built):
+        image = torch.rand(1, 3, 64, 48, generator=torch.Generator().manual_seed(2)).requires_grad_(True)
+        network[:8](image).square().mean().backward()
+        gradients.append(image.grad)
+    torch.testing.assert_close(gradients[1], gradients[0], atol=1e-5, rtol=1e-4)

@@ -92,6 +92,14 @@ def test_softmax_channels_keeps_channels_last_so_the_objective_rows_stay_plain_v
     rows = result[0].permute(1, 2, 0).reshape(-1, 6)  # what regionstyle.objective reads
     assert rows.is_contiguous()
     assert softmax_channels(torch.randn(1, 6, 5, 4)).is_contiguous()
+    # Computed in the NHWC view, the values and gradients are those of the NCHW computation.
+    plain = features.contiguous().double().requires_grad_(True)
+    last = plain.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    weights = torch.rand(1, 6, 5, 4, dtype=torch.float64)
+    (softmax_channels(plain, temperature=0.7) * weights).sum().backward()
+    (softmax_channels(last, temperature=0.7) * weights).sum().backward()
+    torch.testing.assert_close(softmax_channels(last, temperature=0.7), softmax_channels(plain, temperature=0.7))
+    torch.testing.assert_close(last.grad, plain.grad)
 
 
 def test_softmax_encoder_transforms_every_tap_and_keeps_geometry():
