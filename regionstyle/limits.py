@@ -83,18 +83,17 @@ def registered_smallest_side(name: str) -> int:
     """:func:`smallest_side` of a registered encoder, from its architecture alone (built on the meta device:
     no weights are read and no memory is filled)."""
     import torch
+    import torchvision
 
     from regionstyle.encoder.network import FeatureEncoder
     from regionstyle.encoder.registry import ENCODERS
 
     with torch.device("meta"):
         if name == "mobilenet_v2":
-            from regionstyle.encoder.mobilenet import mobilenet_layer_names, mobilenet_v2_model
+            from regionstyle.encoder.mobilenet import mobilenet_layer_names
 
-            body, names = mobilenet_v2_model().features, mobilenet_layer_names()
+            body, names = torchvision.models.mobilenet_v2().features, mobilenet_layer_names()
         else:
-            import torchvision
-
             from regionstyle.encoder.vgg import VGG_CONFIGS, vgg_layer_names
 
             arch = "vgg19" if name == "random" else name

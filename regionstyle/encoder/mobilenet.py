@@ -1,4 +1,4 @@
-"""MobileNetV2 (in torchvision's layout) with taps on its expanded ReLU6 activations.
+"""MobileNetV2 (torchvision architecture) with taps on its expanded ReLU6 activations.
 
 Two input conventions exist for the same architecture and are declared, never guessed:
 - ``torchvision``: ImageNet mean/std, symmetric padding (torchvision's own weights);
@@ -34,60 +34,17 @@ def mobilenet_layer_names() -> dict[str, str]:
 
 def build_mobilenet_v2(*, state_dict: dict | None, tf_same_padding: bool) -> nn.Sequential:
     """MobileNetV2 ``features`` with the given weights (strict) and, for TF weights, SAME padding."""
-    model = mobilenet_v2_model()
+    import torchvision  # here, not at the top: importing it takes seconds (it loads torch._dynamo)
+
+    model = torchvision.models.mobilenet_v2(weights=None)
     if state_dict is not None:
         model.load_state_dict(state_dict, strict=True)
     features = model.eval().features
     fold_batch_norms(features)
+    _activations_out_of_place(features)
     if tf_same_padding:
         _use_tf_same_padding(features)
     return features
-
-
-# (expansion, output channels, repeats, stride of the first): MobileNetV2 at width 1.0 (Sandler et al. 2018).
-_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
-
-
-def mobilenet_v2_model(classes: int = 1000) -> nn.Module:
-    """MobileNetV2 with torchvision's module layout, so its checkpoints load and tap paths are its own.
-
-    Built here rather than by torchvision, whose import loads torch._dynamo: 3.4 s of a 19 s paintings
-    preview on the 2-core machine. tests/encoder/test_build.py keeps the two equal (keys, shapes, outputs).
-    """
-    layers = [_conv_norm_relu(3, 32, 3, stride=2)]
-    channels = 32
-    for expansion, out, repeats, stride in _BLOCKS:
-        for index in range(repeats):
-            layers.append(_InvertedResidual(channels, out, stride=stride if index == 0 else 1, expansion=expansion))
-            channels = out
-    layers.append(_conv_norm_relu(channels, 1280, 1))
-    model = nn.Module()
-    model.features = nn.Sequential(*layers)
-    model.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
-    return model
-
-
-def _conv_norm_relu(inputs: int, outputs: int, kernel: int, *, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    # ReLU6 out of place (torchvision's runs in place): under autograd an in-place ReLU6 first clones its
-    # input, two passes over memory for one. Same gradients; a forward+backward pass at 512 px took 0.55 s
-    # against 0.66 s (one thread, measured under load).
-    return nn.Sequential(nn.Conv2d(inputs, outputs, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
-                         nn.BatchNorm2d(outputs), nn.ReLU6())
-
-
-class _InvertedResidual(nn.Module):
-    """1x1 expansion (absent at expansion 1), 3x3 depthwise, linear 1x1 projection; residual when shapes allow."""
-
-    def __init__(self, inputs: int, outputs: int, *, stride: int, expansion: int) -> None:
-        super().__init__()
-        hidden = inputs * expansion
-        expand = [_conv_norm_relu(inputs, hidden, 1)] if expansion != 1 else []
-        self.conv = nn.Sequential(*expand, _conv_norm_relu(hidden, hidden, 3, stride=stride, groups=hidden),
-                                  nn.Conv2d(hidden, outputs, 1, bias=False), nn.BatchNorm2d(outputs))
-        self.residual = stride == 1 and inputs == outputs
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv(x) if self.residual else self.conv(x)
 
 
 @torch.no_grad()
@@ -107,6 +64,15 @@ def fold_batch_norms(features: nn.Sequential) -> None:
                 conv.weight.mul_(scale.view(-1, 1, 1, 1))
                 conv.bias = nn.Parameter(norm.bias + (bias - norm.running_mean) * scale, requires_grad=False)
                 setattr(module, name, nn.Identity())
+
+
+def _activations_out_of_place(features: nn.Sequential) -> None:
+    """Make every ReLU6 write a new tensor: under autograd an in-place ReLU6 first clones its input, two
+    passes over memory for one (same gradients; a forward+backward pass at 512 px took 0.55 s against 0.66 s,
+    one thread, measured under load)."""
+    for module in features.modules():
+        if isinstance(module, nn.ReLU6):
+            module.inplace = False
 
 
 def _use_tf_same_padding(features: nn.Sequential) -> None:
