@@ -23,6 +23,7 @@ from regionstyle.datatypes import Progress
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
+from regionstyle.losses import edge_emphasis
 from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
 from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
@@ -197,7 +198,8 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     weights = LossWeights(style=config.style_weight if config.style_weight is not None else plan.style_weight,
                           content=config.content_weight, tv=config.tv_weight, color=config.color_weight)
     return ScaleProblem(plan=plan, regions=tuple(terms), content_target=content_features,
-                        content_weights=_content_weights(masks, regions, content_features.shape[-2:]),
+                        content_weights=_content_weights(content, masks, regions, content_features.shape[-2:],
+                                                         edges=config.content_edges),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights)
 
 
@@ -275,13 +277,16 @@ def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple
     return target
 
 
-def _content_weights(masks: torch.Tensor, regions: Sequence[StyledRegion], size: torch.Size) -> torch.Tensor:
-    """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``."""
+def _content_weights(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion],
+                     size: torch.Size, *, edges: float) -> torch.Tensor:
+    """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``,
+    raised where the photo has edges by ``edges`` (:func:`regionstyle.losses.edge_emphasis`)."""
     weight_map = torch.ones_like(masks[0])
     for region in regions:
         if region.content_weight is not None:
             weight_map = weight_map + masks[region.index] * (region.content_weight - 1.0)
-    return resize_masks(weight_map[None], tuple(size))[0]
+    weights = resize_masks(weight_map[None], tuple(size))[0]
+    return weights * edge_emphasis(content, tuple(size), gain=edges) if edges > 0 else weights
 
 
 def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *, config: TransferConfig,
