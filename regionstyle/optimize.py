@@ -24,7 +24,8 @@ from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
 from regionstyle.losses import edge_emphasis
-from regionstyle.objective import LossWeights, RegionTerm, ScaleProblem, evaluate, resize_masks, usable_taps
+from regionstyle.objective import (LossWeights, RegionTerm, ScaleProblem, evaluate, pool_gathers, resize_masks,
+                                   usable_taps)
 from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
 from regionstyle.tiling import MARGIN, TILE, Window, needs_tiles, windows
@@ -197,10 +198,12 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     content_features = encoder(content[None], taps=(plan.content,))[plan.content][0].float()
     weights = LossWeights(style=config.style_weight if config.style_weight is not None else plan.style_weight,
                           content=config.content_weight, tv=config.tv_weight, color=config.color_weight)
-    return ScaleProblem(plan=plan, regions=tuple(terms), content_target=content_features,
+    pooled_terms, gathers = pool_gathers(tuple(terms))
+    return ScaleProblem(plan=plan, regions=pooled_terms, content_target=content_features,
                         content_weights=_content_weights(content, masks, regions, content_features.shape[-2:],
                                                          edges=config.content_edges),
-                        content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights)
+                        content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights,
+                        gathers=gathers)
 
 
 def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[str, ...], fine_taps: frozenset[str],

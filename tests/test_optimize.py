@@ -86,3 +86,31 @@ def test_schedule_doubles_sizes_and_thins_iterations():
     assert [size for size, _ in steps] == [(192, 256), (384, 512), (768, 1024)]
     assert [its for _, its in steps] == [200, 67, 22]
     assert schedule(100, 120, coarse_start=256, iterations=30) == [((100, 120), 30)]
+
+
+def test_pooled_gathers_give_the_per_region_loss_and_gradient(tiny_encoder):
+    """One gather per layer for all regions (their soft borders overlap, so some positions are read twice)
+    computes what each region's own gather computes."""
+    import dataclasses
+
+    from regionstyle.objective import evaluate
+    from regionstyle.optimize import ScaleWork
+
+    encoder, plan = tiny_encoder
+    content, masks, regions = _problem()
+    ramp = torch.linspace(0, 1, 64).clamp(0.3, 0.7).sub(0.3).div(0.4)  # overlapping soft border
+    masks = torch.stack([1 - ramp, ramp])[:, None, :].expand(2, 48, 64).contiguous()
+    masks[:, :8] = 0  # and a strip of neither, so every layer gathers
+    work = ScaleWork(content, masks, regions, encoder=encoder, plan=plan,
+                     config=TransferConfig(precision="fp32"), long_side=64, target_cache=None)
+    pooled = work.problem()
+    assert pooled.gathers and all(s.span for t in pooled.regions for s in t.layers.values() if s.positions is not None)
+    own = dataclasses.replace(pooled, gathers={})
+    results = []
+    for problem in (pooled, own):
+        image = _blobs()[:, :48].clone()[None].requires_grad_(True)
+        loss, terms = evaluate(image, problem, encoder)
+        loss.backward()
+        results.append((terms["style"], image.grad))
+    assert results[0][0] > 0 and math.isclose(results[0][0], results[1][0], rel_tol=1e-5)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-7)
