@@ -91,9 +91,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("style_weight", _float(), None, "Style/content balance [default: the encoder's own]."),
     Setting("content_weight", _float(per_rule=True), 1.0,
             "How strongly the photo's structure is kept (a rule may set its own)."),
-    Setting("content_edges", _float(0.0, 100.0), 0.0,
-            "Extra content weight where the photo has edges (windows, lettering): at most 1 + this times the "
-            "content weight, none on flat areas."),
     Setting("tv_weight", _float(), 1.0, "Total-variation smoothing."),
     Setting("color_weight", _float(), 1.0, "How strongly a region keeps its style's palette (color = style)."),
     Setting("color", _choice(*COLOR_MODES, per_rule=True), "style",

@@ -7,26 +7,6 @@ Conventions: feature maps are (C, H, W) (a batch of one, squeezed); region weigh
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-
-# Mean luminance gradient (0-1 pixel values, per pixel) over a content-layer cell at which the edge boost is
-# whole: a facade with windows, a mural or lettering reaches it; sky and calm water stay far below.
-EDGE_DENSITY_FULL = 0.08
-
-
-def edge_emphasis(image: torch.Tensor, size: tuple[int, int], *, gain: float) -> torch.Tensor:
-    """Per-position content weight factor (h, w) = 1 + gain * min(edge density / EDGE_DENSITY_FULL, 1).
-
-    image: (3, H, W) the photo at this scale; size: the content layer's (h, w). Edge density is the mean
-    luminance gradient magnitude over each cell of the layer's grid (an absolute measure, so windows of a
-    tiled scale agree with the whole). Keeping the photo harder where it has edges holds windows, cornices
-    and lettering while flat areas (sky) take the style freely.
-    """
-    luma = (image * image.new_tensor([0.299, 0.587, 0.114])[:, None, None]).sum(0)
-    dy = F.pad((luma[1:] - luma[:-1]).abs(), (0, 0, 0, 1))
-    dx = F.pad((luma[:, 1:] - luma[:, :-1]).abs(), (0, 1))
-    density = F.adaptive_avg_pool2d(torch.sqrt(dx**2 + dy**2)[None, None], size)[0, 0]
-    return 1 + gain * (density / EDGE_DENSITY_FULL).clamp(max=1.0)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None

@@ -23,7 +23,6 @@ from regionstyle.datatypes import Progress
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
-from regionstyle.losses import edge_emphasis
 from regionstyle.objective import (LossWeights, RegionTerm, ScaleProblem, evaluate, pool_gathers, resize_masks,
                                    usable_taps)
 from regionstyle.style import layered
@@ -200,8 +199,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
                           content=config.content_weight, tv=config.tv_weight, color=config.color_weight)
     pooled_terms, gathers = pool_gathers(tuple(terms))
     return ScaleProblem(plan=plan, regions=pooled_terms, content_target=content_features,
-                        content_weights=_content_weights(content, masks, regions, content_features.shape[-2:],
-                                                         edges=config.content_edges),
+                        content_weights=_content_weights(masks, regions, content_features.shape[-2:]),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights,
                         gathers=gathers)
 
@@ -280,16 +278,13 @@ def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple
     return target
 
 
-def _content_weights(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion],
-                     size: torch.Size, *, edges: float) -> torch.Tensor:
-    """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``,
-    raised where the photo has edges by ``edges`` (:func:`regionstyle.losses.edge_emphasis`)."""
+def _content_weights(masks: torch.Tensor, regions: Sequence[StyledRegion], size: torch.Size) -> torch.Tensor:
+    """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``."""
     weight_map = torch.ones_like(masks[0])
     for region in regions:
         if region.content_weight is not None:
             weight_map = weight_map + masks[region.index] * (region.content_weight - 1.0)
-    weights = resize_masks(weight_map[None], tuple(size))[0]
-    return weights * edge_emphasis(content, tuple(size), gain=edges) if edges > 0 else weights
+    return resize_masks(weight_map[None], tuple(size))[0]
 
 
 def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *, config: TransferConfig,

@@ -108,26 +108,3 @@ def test_bfloat16_rows_keep_the_gram_within_a_percent():
     fast = gram_stats.masked_gram_rows(features.flatten(1).T.to(torch.bfloat16), mask.reshape(-1))
     assert fast.dtype == torch.float32
     assert ((fast - exact).abs() / exact.abs().clamp_min(1e-3)).max() < 0.01
-
-
-def test_edge_emphasis_raises_the_content_weight_on_edges_only():
-    image = torch.full((3, 64, 64), 0.5)
-    torch.testing.assert_close(losses.edge_emphasis(image, (8, 8), gain=3.0), torch.ones(8, 8))  # flat: no boost
-    image[:, :, 32:] = torch.arange(32.0).remainder(2)  # right half: stripes a pixel wide, full contrast
-    factor = losses.edge_emphasis(image, (8, 8), gain=3.0)
-    torch.testing.assert_close(factor[:, 4:], torch.full((8, 4), 4.0))  # dense edges: 1 + gain
-    torch.testing.assert_close(factor[:, :3], torch.ones(8, 3))
-    # An absolute measure: a window of the image gets the factors of the same cells of the whole.
-    torch.testing.assert_close(losses.edge_emphasis(image[:, :, 16:48], (8, 4), gain=3.0)[:, 2:], factor[:, 4:6])
-
-
-def test_edge_emphasis_reaches_the_content_weights_of_a_scale():
-    from regionstyle.optimize import _content_weights
-
-    content = torch.full((3, 32, 32), 0.5)
-    content[:, :16] = torch.arange(32.0).remainder(2)  # top half full of edges
-    masks = torch.ones(1, 32, 32)
-    plain = _content_weights(content, masks, [], torch.Size((4, 4)), edges=0.0)
-    edged = _content_weights(content, masks, [], torch.Size((4, 4)), edges=2.0)
-    torch.testing.assert_close(plain, torch.ones(4, 4))
-    assert torch.all(edged[:2] > 2.9) and torch.allclose(edged[2:], torch.ones(2, 4))
