@@ -35,6 +35,10 @@ ProgressCallback = Callable[[Progress], None]
 # Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them).
 FINE_ABOVE = 600
 FINER_SCALE_DIVISOR = 3
+# Curvature pairs L-BFGS keeps. 20 instead of 50: the same quality on the ten shared photos at 512 px
+# (median ratio 0.543 against 0.542) and each iteration's two-loop recursion is shorter (a 512 px paintings
+# run 47-52 s against 53-54 s; 10 pairs: 46-48 s, ratio 0.549). benchmarks/README.md.
+LBFGS_HISTORY = 20
 # (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
 TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
@@ -310,7 +314,7 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
         # A strong-Wolfe line search keeps L-BFGS from diverging on rough losses (seen with the random
         # encoder on the sample scene); max_eval caps the work at the iteration budget in evaluations.
         optimizer = torch.optim.LBFGS([pixels], lr=1.0, max_iter=iterations, max_eval=iterations,
-                                      history_size=50, tolerance_grad=1e-9, tolerance_change=1e-12,
+                                      history_size=LBFGS_HISTORY, tolerance_grad=1e-9, tolerance_change=1e-12,
                                       line_search_fn="strong_wolfe")
         optimizer.step(closure)
     elif config.optimizer == "adam":
