@@ -32,8 +32,11 @@ from regionstyle.tiling import MARGIN, TILE, Window, needs_tiles, windows
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
-# Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them).
-FINE_ABOVE = 600
+# Scales whose long side exceeds this use the plan's shallow ``fine`` layers (when it has them): the
+# coarsest scale (256 px by default) sets the large motifs with every layer, and each finer one refines
+# them. 400 rather than 600 puts a 1024 px output's 512 px scale on the fine plan too (MobileNetV2 at
+# 1024 px: 63 s against 89 s). benchmarks/README.md.
+FINE_ABOVE = 400
 FINER_SCALE_DIVISOR = 3
 # Curvature pairs L-BFGS keeps. 20 instead of 50: the same quality on the ten shared photos at 512 px
 # (median ratio 0.543 against 0.542) and each iteration's two-loop recursion is shorter (a 512 px paintings
