@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
 
+from regionstyle import optimize as optimize_module
 from regionstyle.config import TransferConfig
+from regionstyle.encoder import LayerPlan
 from regionstyle.style.gram import gram, masked_gram
 from regionstyle.optimize import StyledRegion, optimize, schedule
 from regionstyle.style.targets import StyleSource
@@ -79,6 +82,28 @@ def test_each_region_ends_closer_to_its_own_style(tiny_encoder):
 def test_adam_also_lowers_the_loss(tiny_encoder):
     _, seen, _ = _run(tiny_encoder, optimizer="adam", learning_rate=0.05)
     assert seen[-1].losses["total"] < seen[0].losses["total"]
+
+
+def test_finer_scales_above_the_threshold_read_only_the_fine_plans_taps(tiny_encoder, monkeypatch):
+    """The coarsest scale optimises every layer; a finer one above FINE_ABOVE stops at the fine plan's taps."""
+    encoder, plan = tiny_encoder
+    fine = LayerPlan(style=(("relu1_1", 1.0),), content="relu1_1", style_weight=plan.style_weight)
+    original = type(encoder).forward
+    read = []
+
+    def recording(self, image, taps=None):
+        features = original(self, image, taps)
+        if image.requires_grad:  # the optimised pixels, not a style or content target
+            read.append((image.shape[-1], frozenset(features)))
+        return features
+
+    monkeypatch.setattr(type(encoder), "forward", recording)
+    monkeypatch.setattr(optimize_module, "FINE_ABOVE", 40)
+    content, masks, regions = _problem()
+    config = TransferConfig(iterations=6, scales=(32,), seed=0, precision="fp32")
+    optimize(content, masks, regions, encoder=encoder, plan=dataclasses.replace(plan, fine=fine), config=config)
+    by_width = {width: {taps for w, taps in read if w == width} for width, _ in read}
+    assert by_width == {32: {frozenset({"relu1_1", "relu2_1", "relu3_1"})}, 64: {frozenset({"relu1_1"})}}
 
 
 def test_schedule_doubles_sizes_and_thins_iterations():
