@@ -33,6 +33,8 @@ class StyleRef:
         its deep ones (neither layered itself); None otherwise.
     match: for an image style, which part of the painting gives the statistics: a class, alias or group
         name, True for the region's own classes, or None for the whole painting.
+    labels: absolute path of the user's label map of the whole painting (in the rules' classes), read for
+        ``match`` instead of segmenting the painting; None to segment it.
     """
 
     kind: str
@@ -45,6 +47,7 @@ class StyleRef:
     blend: tuple[tuple[StyleRef, float], ...] = ()
     layers: tuple[StyleRef, StyleRef] | None = None
     match: str | bool | None = None
+    labels: Path | None = None
 
     @property
     def children(self) -> tuple[StyleRef, ...]:

@@ -31,7 +31,7 @@ DEFAULT_BUILTIN_STYLES: Mapping[str, frozenset[str] | None] = {
                             "stained-glass", "oil", "woodcut")
 }
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"})
-_IMAGE_KEYS = frozenset({"image", "scale", "crop", "match"})
+_IMAGE_KEYS = frozenset({"image", "scale", "crop", "match", "labels"})
 _KINDS = ("builtin", "image", "blend", "layers")
 
 
@@ -126,7 +126,15 @@ class StyleResolver:
         scale = v.number(self.ctx, path + ("scale",), table.get("scale", 1.0), low=0.0, low_open=True)
         crop = _crop(self.ctx, path + ("crop",), table["crop"]) if "crop" in table else None
         match = self.match(path + ("match",), table["match"]) if "match" in table else None
-        return StyleRef(kind="image", name=name or image.name, image=image, scale=scale, crop=crop, match=match)
+        labels = None
+        if "labels" in table:
+            # A photo-trained segmenter rarely finds a painted sky: the user's own map of the painting.
+            if match is None:
+                self.ctx.fail(path + ("labels",), "labels is the painting's label map for 'match'; add match = "
+                                                  "\"CLASS\" (or true) to say which part of the painting to use")
+            labels = v.file_path(self.ctx, path + ("labels",), table["labels"], what="painting label map")
+        return StyleRef(kind="image", name=name or image.name, image=image, scale=scale, crop=crop, match=match,
+                        labels=labels)
 
     def match(self, path: KeyPath, value: object) -> str | bool | None:
         """``match``: true (the region's own classes), false (the whole painting) or a class name."""

@@ -7,6 +7,7 @@ exemplars and targets -> one multi-style optimisation -> colour modes -> seam bl
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from regionstyle.segment import regions as region_stage
 from regionstyle.session import Session, resolve_device, use_threads
 from regionstyle.style import matching
 from regionstyle.style import region as region_styles
-from regionstyle.style.exemplars import exemplar, style_source
+from regionstyle.style.exemplars import cropped, exemplar, style_source
 
 log = logging.getLogger(__name__)
 # The report's encoder when no region needed one (every styled region a built-in, laid in as rendered).
@@ -120,6 +121,8 @@ def segment_painting(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet, devic
     label map or a mask folder has no model of its own, so its painting gets the rules' choice too. Kept in
     the session per painting and segmenter: a batch segments each painting once.
     """
+    if leaf.labels is not None:
+        return painting_label_map(leaf, ruleset)
     name, _ = _segmenter_choice(ruleset)
     key = (str(leaf.image), leaf.crop, name, ruleset.segmentation, str(device), str(segmenter_weights))
     if key not in session.paintings:
@@ -132,6 +135,17 @@ def segment_painting(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet, devic
             vocabulary = maskrules.vocabulary_from_class_list("\n".join(labels.class_names))
         session.paintings[key] = (labels, vocabulary)
     return session.paintings[key]
+
+
+def painting_label_map(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet
+                       ) -> tuple[Segmentation, maskrules.Vocabulary]:
+    """The user's label map of a painting (``labels`` on its image style) in the rules' classes, cropped as
+    the painting is: it is made for the whole painting, so it is fitted to the whole painting first."""
+    spec = ruleset.segmentation
+    vocabulary = segment.load_vocabulary(spec.classes_file or spec.classes or "ade20k")
+    full = exemplar(dataclasses.replace(leaf, crop=None))
+    whole = segment.load_label_map_segmentation(leaf.labels, classes=vocabulary, image_size=tuple(full.shape[-2:]))
+    return dataclasses.replace(whole, labels=np.ascontiguousarray(cropped(whole.labels, leaf.crop))), vocabulary
 
 
 def _painting_labels(ruleset: maskrules.RuleSet, device: torch.device, session: Session, *,

@@ -53,7 +53,8 @@ def check_style_params(ruleset: maskrules.RuleSet) -> None:
 
 
 def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
-    """Files a rules file refers to: label map, model file, class list, style images (blends flattened)."""
+    """Files a rules file refers to: label map, model file, class list, style images (blends flattened) and
+    their label maps."""
     spec = ruleset.segmentation
     files = [p for p in (spec.labels, spec.model_file, spec.classes_file) if p is not None]
     files += folder_files(spec.masks)  # region masks an editor may have changed
@@ -61,8 +62,7 @@ def referenced_files(ruleset: maskrules.RuleSet) -> list[Path]:
     while refs:
         ref = refs.pop()
         refs += list(ref.children)  # blend members and layered parts
-        if ref.image is not None:
-            files.append(Path(ref.image))
+        files += [Path(path) for path in (ref.image, ref.labels) if path is not None]
     return sorted(set(files))
 
 

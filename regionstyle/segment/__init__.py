@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from regionstyle.segment.base import Segmenter, SegmenterInfo
+from regionstyle.segment.base import Segmenter, SegmenterInfo, load_vocabulary
 from regionstyle.segment.label_map import LabelMapSegmenter, load_label_map_segmentation
 from regionstyle.segment.registry import (
     REGISTRY,
@@ -29,4 +29,5 @@ __all__ = [
     "get_segmenter_info",
     "list_segmenters",
     "load_label_map_segmentation",
+    "load_vocabulary",
 ]

@@ -41,14 +41,22 @@ def exemplar(ref: StyleRef) -> torch.Tensor:
 def _style_image(path: str, crop: tuple[float, float, float, float] | None) -> np.ndarray:
     from regionstyle import io
 
-    pixels = io.read_image(path).pixels
-    if crop is not None:
-        height, width = pixels.shape[:2]
-        left, top, right, bottom = crop
-        pixels = pixels[round(top * height):max(round(bottom * height), round(top * height) + 1),
-                        round(left * width):max(round(right * width), round(left * width) + 1)]
+    pixels = cropped(io.read_image(path).pixels, crop)
     pixels.setflags(write=False)  # shared by the cache: nobody may change it in place
     return pixels
+
+
+def cropped(array: np.ndarray, crop: tuple[float, float, float, float] | None) -> np.ndarray:
+    """The part of an (H, W, ...) array that ``crop`` (fractions left, top, right, bottom) keeps, at least 1 px.
+
+    One rule for a painting's pixels and for its label map, so both keep the same part.
+    """
+    if crop is None:
+        return array
+    height, width = array.shape[:2]
+    left, top, right, bottom = crop
+    return array[round(top * height):max(round(bottom * height), round(top * height) + 1),
+                 round(left * width):max(round(right * width), round(left * width) + 1)]
 
 
 def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask: torch.Tensor,

@@ -71,6 +71,14 @@ def test_match_values(folder: Path):
     assert rs.styles["starry"].match == "heavens" and rs.rules[3].style.layers[1].match == "heavens"
 
 
+def test_a_painting_label_map_is_read_relative_to_the_rules(folder: Path):
+    (folder / "starry_labels.png").write_bytes(b"")
+    rs = _parse('[map]\nsky = { image = "starry.jpg", match = "sky", labels = "starry_labels.png" }\n', folder)
+    assert rs.rules[0].style.labels == folder / "starry_labels.png"
+    assert referenced_files(rs) == [folder / "starry.jpg", folder / "starry_labels.png"]  # batch jobs carry it
+    assert _parse('[map]\nsky = { image = "starry.jpg", match = "sky" }\n', folder).rules[0].style.labels is None
+
+
 @pytest.mark.parametrize(("text", "key_path", "message"), [
     ('[map]\nsky = { layers = { fine = "keep", coarse = "oil" } }\n', "map.sky.layers.fine",
      "'keep' is not a style here (use it as a rule's style)"),
@@ -109,6 +117,10 @@ def test_match_values(folder: Path):
      "match is true (the region's own classes), false, or a class, alias or group name such as \"sky\", "
      "got an array of 1 item"),
     ('[map]\nsky = { builtin = "oil", match = "sky" }\n', "map.sky.match", None),  # a built-in has no painting
+    ('[map]\nsky = { image = "starry.jpg", labels = "starry.png" }\n', "map.sky.labels",
+     "labels is the painting's label map for 'match'; add match = \"CLASS\" (or true) to say which part of the "
+     "painting to use"),
+    ('[map]\nsky = { image = "starry.jpg", match = "sky", labels = "missing.png" }\n', "map.sky.labels", None),
 ])
 def test_layers_and_match_errors(folder: Path, text: str, key_path: str, message: str | None):
     err = _error(text, folder)
@@ -126,9 +138,9 @@ def test_the_examples_in_docs_rules_md_parse(tmp_path: Path):
     text = (PROJECT / "docs" / "rules.md").read_text()
     section = text[text.index("### Layered styles"):text.index("## Class names, aliases and groups")]
     blocks = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     (tmp_path / "paintings").mkdir()
-    for name in ("starry.jpg", "shipwreck.jpg", "street.jpg", "monet.jpg"):
+    for name in ("starry.jpg", "shipwreck.jpg", "street.jpg", "monet.jpg", "starry_labels.png"):
         (tmp_path / "paintings" / name).write_bytes(b"")
     for block in blocks:
         rs = parse_rules(block, source=tmp_path / "rules.toml", settings=SETTINGS,

@@ -204,7 +204,7 @@ def test_image_style_errors(folder: Path):
     assert (err.key_path, err.message) == ("styles.x.scale", "expected a number > 0, got -1")
     err = _error('[styles]\nx = { image = "y.PNG", scal = 3 }\n', source=source)
     assert (err.key_path, err.message) == ("styles.x.scal", "unknown key 'scal'; did you mean 'scale'? "
-                                                            "(valid: crop, image, match, scale)")
+                                                            "(valid: crop, image, labels, match, scale)")
 
 
 # ---------------------------------------------------------------- rule errors

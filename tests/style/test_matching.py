@@ -67,9 +67,9 @@ def _run(rules: str, tmp_path: Path, tiny_encoder, monkeypatch, session: Session
     return problems, result
 
 
-def _expected(painting: Path, mask: torch.Tensor | None, tiny_encoder, long_side: int):
+def _expected(painting: Path, mask: torch.Tensor | None, tiny_encoder, long_side: int, crop=None):
     encoder, plan = tiny_encoder
-    leaf = maskrules.StyleRef(kind="image", name="p", image=painting)
+    leaf = maskrules.StyleRef(kind="image", name="p", image=painting, crop=crop)
     source = StyleSource(key="independent", images=(exemplar(leaf),), weights=(1.0,), masks=(mask,))
     return style_target(source, encoder, tuple(t for t, _ in plan.style), content_long_side=long_side,
                         device=torch.device("cpu"))
@@ -92,6 +92,29 @@ def test_the_target_is_that_of_the_paintings_matching_part(tmp_path, tiny_encode
     assert torch.allclose(got.color_mean, part.color_mean, atol=1e-6)
     row = result.report["matches"]["sky"][0]
     assert row["used"] == "matched part" and row["share"] == pytest.approx(20 / 50)
+
+
+@pytest.mark.parametrize("crop", [None, (0.0, 0.2, 1.0, 1.0)], ids=["whole", "cropped"])
+def test_a_painting_label_map_is_used_instead_of_the_segmenter(tmp_path, tiny_encoder, monkeypatch, crop) -> None:
+    """``labels`` on the painting: its sky (the top 20 of 50 rows) is read from the user's map, drawn at twice
+    the painting's size, cropped as the painting is; the segmenter (which finds no sky) never runs."""
+    painting = tmp_path / "painting.png"
+    painted = np.full((100, 80), BUILDING, np.uint8)
+    painted[:40] = SKY
+    Image.fromarray(painted).save(tmp_path / "painting_labels.png")
+    segmenter = FakeSegmenter(sky_pixels=0)
+    crop_key = "" if crop is None else f", crop = {list(crop)}"
+    rules = (f'[map]\nsky = {{ image = "{painting}", match = "sky", labels = "{tmp_path / "painting_labels.png"}"'
+             f'{crop_key} }}')
+    problems, result = _run(rules, tmp_path, tiny_encoder, monkeypatch,
+                            Session(custom_encoder=tiny_encoder, custom_segmenter=segmenter))
+    rows = 50 if crop is None else 40  # the crop cuts the top 10 rows, half of the sky
+    sky = torch.zeros(rows, 40)
+    sky[:20 - (50 - rows)] = 1.0
+    got, want = problems[-1].regions[0].target, _expected(painting, sky, tiny_encoder, 64, crop=crop)
+    assert all(torch.allclose(got.taps[t].gram, want.taps[t].gram, rtol=1e-5, atol=1e-7) for t in got.taps)
+    assert segmenter.calls == 0
+    assert result.report["matches"]["sky"][0]["share"] == pytest.approx((20 - (50 - rows)) / rows)
 
 
 def test_match_true_takes_the_regions_own_classes(tmp_path, tiny_encoder, monkeypatch) -> None:
