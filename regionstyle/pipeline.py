@@ -143,7 +143,7 @@ def painting_label_map(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet
     the painting is: it is made for the whole painting, so it is fitted to the whole painting first."""
     spec = ruleset.segmentation
     vocabulary = segment.load_vocabulary(spec.classes_file or spec.classes or "ade20k")
-    full = exemplar(dataclasses.replace(leaf, crop=None))
+    full = exemplar(dataclasses.replace(leaf, crop=None))  # decoded as the painting is (EXIF turns included)
     whole = segment.load_label_map_segmentation(leaf.labels, classes=vocabulary, image_size=tuple(full.shape[-2:]))
     return dataclasses.replace(whole, labels=np.ascontiguousarray(cropped(whole.labels, leaf.crop))), vocabulary
 
