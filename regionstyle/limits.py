@@ -182,9 +182,12 @@ def _check_style_image(ref: Any, *, coarse: int, fine: int, minimum: int, encode
     if max(sides) > MAX_SIDE:
         raise BadInput(f"style image {name} with scale = {ref.scale:g} would be {max(sides)} px long, more than "
                        f"{MAX_SIDE} px: use a scale of at most {MAX_SIDE / fine:.3g}")
-    pixels = round(max(sides) ** 2 * aspect)
-    check_memory(pixels, bytes_per_pixel=BYTES_PER_PIXEL.get(encoder, DEFAULT_BYTES_PER_PIXEL), device=device,
-                 what=f"style image {name} at scale = {ref.scale:g}", fix="use a smaller scale")
+    short = round(max(sides) * aspect)
+    exemplar_size = (short, max(sides)) if width >= height else (max(sides), short)
+    # A print-sized exemplar is read window by window (regionstyle.style.targets.exemplar_parts): what it
+    # holds at once is one window, not the whole image (4096 px paintings were refused here for 25 GB).
+    check_memory(largest_piece(exemplar_size), bytes_per_pixel=BYTES_PER_PIXEL.get(encoder, DEFAULT_BYTES_PER_PIXEL),
+                 device=device, what=f"style image {name} at scale = {ref.scale:g}", fix="use a smaller scale")
 
 
 def _cropped_size(path: Path, crop: tuple[float, float, float, float] | None) -> tuple[int, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -75,6 +77,29 @@ def test_tiled_scales_bound_the_memory_a_print_sized_run_needs():
     assert need[4096] - need[2048] < 2 * (need[2048] - limits.BASE_BYTES)
     untiled = limits.BASE_BYTES + 4096 * 3072 * (2800 + limits.HELD_BYTES_PER_PIXEL)
     assert need[4096] < untiled / 5
+
+
+def test_a_print_sized_style_image_needs_one_window_of_memory(tmp_path, monkeypatch):
+    """The exemplar of a 4096 px run is read window by window, so memory that a whole 4096 px exemplar would
+    overflow is enough; an exemplar small enough to be read whole still counts whole."""
+    from PIL import Image
+
+    import maskrules
+
+    Image.new("RGB", (640, 480)).save(tmp_path / "painting.png")
+    painting = maskrules.StyleRef(kind="image", name="p", image=tmp_path / "painting.png")
+    per_pixel = limits.BYTES_PER_PIXEL["mobilenet_v2"]
+    room = 6 * 2**30
+    monkeypatch.setattr(limits, "available_memory", lambda device="cpu": room)
+    assert limits.BASE_BYTES + 4096 * 3072 * per_pixel > room  # read whole, it would not fit
+    limits.check_run((3072, 4096), make_config(size=4096), what="print.jpg", device="cpu", style_images=[painting])
+
+    room = 2 * 2**30  # a 512 px run fits; its painting at scale 2 (1024x768, read whole) does not
+    monkeypatch.setattr(limits, "available_memory", lambda device="cpu": room)
+    assert limits.BASE_BYTES + 1024 * 768 * per_pixel > room
+    with pytest.raises(BadInput, match="style image painting.png at scale = 2 needs about"):
+        limits.check_run((384, 512), make_config(size=512), what="p.jpg", device="cpu",
+                         style_images=[dataclasses.replace(painting, scale=2.0)])
 
 
 def test_without_a_memory_figure_nothing_is_refused_for_memory(monkeypatch):
