@@ -55,8 +55,9 @@ def render(data: dict) -> str:
                      f"[{region['rule']}]  {found}")
         for match in region.get("matches", ()):  # the share of a painting a `match` style reads
             used = "is used" if match["used"] == "matched part" else "under 2%: the whole painting is used"
+            by = f" (by the label map {match['labels']})" if match.get("labels") else ""
             lines.append(f"{'':<16} match {'+'.join(match['match'])}: {match['share'] * 100:.1f}% of "
-                         f"{match['painting']} {used}")
+                         f"{match['painting']}{by} {used}")
     if data["uncovered_classes"]:
         found = ", ".join(f"{n} {s * 100:.1f}%" for n, s in data["uncovered_classes"].items())
         lines.append(f"\nnot covered by any rule (stay as in the photo): {found}")

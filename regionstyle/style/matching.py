@@ -41,7 +41,8 @@ class PaintingMatch:
 
     style: the leaf's style name; painting: its file name; classes: the names asked for; share: the part of
     the painting they cover, in [0, 1]; mask: (H, W) float32 of the painting where used, None when the
-    share is under :data:`MIN_SHARE` and the whole painting is used instead.
+    share is under :data:`MIN_SHARE` and the whole painting is used instead; labelled_by: the file name of
+    the user's label map of the painting, "" when the painting was segmented.
     """
 
     style: str
@@ -49,6 +50,7 @@ class PaintingMatch:
     classes: tuple[str, ...]
     share: float
     mask: torch.Tensor | None
+    labelled_by: str = ""
 
     @property
     def fallback(self) -> bool:
@@ -59,12 +61,14 @@ class PaintingMatch:
         if self.fallback:
             return (f"style '{self.style}': '{asked}' covers {self.share:.1%} of {self.painting} (under "
                     f"{MIN_SHARE:.0%}); using the whole painting instead")
-        return f"style '{self.style}': {self.share:.1%} of {self.painting} matches '{asked}'"
+        by = f" (by the label map {self.labelled_by})" if self.labelled_by else ""
+        return f"style '{self.style}': {self.share:.1%} of {self.painting} matches '{asked}'{by}"
 
     def row(self) -> dict:
         """JSON-able, for reports and ``explain``."""
         return {"style": self.style, "painting": self.painting, "match": list(self.classes),
-                "share": round(self.share, 5), "used": "whole painting" if self.fallback else "matched part"}
+                "share": round(self.share, 5), "used": "whole painting" if self.fallback else "matched part",
+                "labels": self.labelled_by or None}
 
 
 def matched_leaves(ref: StyleRef | None) -> list[StyleRef]:
@@ -101,7 +105,7 @@ def match_leaf(leaf: StyleRef, region: ResolvedRegion, labels: Segmentation, voc
     share = float(hit.mean())
     mask = torch.from_numpy(hit.astype(np.float32)) if share >= MIN_SHARE else None
     found = PaintingMatch(style=leaf.name, painting=leaf.image.name if leaf.image else "?", classes=names,
-                          share=share, mask=mask)
+                          share=share, mask=mask, labelled_by=leaf.labels.name if leaf.labels else "")
     if found.fallback:
         log.warning("%s", found.message())
     else:

@@ -114,7 +114,15 @@ def test_a_painting_label_map_is_used_instead_of_the_segmenter(tmp_path, tiny_en
     got, want = problems[-1].regions[0].target, _expected(painting, sky, tiny_encoder, 64, crop=crop)
     assert all(torch.allclose(got.taps[t].gram, want.taps[t].gram, rtol=1e-5, atol=1e-7) for t in got.taps)
     assert segmenter.calls == 0
-    assert result.report["matches"]["sky"][0]["share"] == pytest.approx((20 - (50 - rows)) / rows)
+    row = result.report["matches"]["sky"][0]
+    assert row["share"] == pytest.approx((20 - (50 - rows)) / rows) and row["labels"] == "painting_labels.png"
+    if crop is None:  # explain names the map, so a user sees that theirs was read
+        from regionstyle.cli.explain import render
+
+        pixels, labels, _ = _scene(tmp_path)
+        report, _, _ = pipeline.explain(pixels, load_ruleset(f'[segmentation]\nclasses = "ade20k"\n{rules}\n'),
+                                        labels=labels, device="cpu", session=Session(custom_segmenter=segmenter))
+        assert "match sky: 40.0% of painting.png (by the label map painting_labels.png) is used" in render(report)
 
 
 def test_match_true_takes_the_regions_own_classes(tmp_path, tiny_encoder, monkeypatch) -> None:
@@ -181,7 +189,7 @@ def test_explain_says_which_share_of_the_painting_each_region_reads(tmp_path, mo
     report, _, _ = pipeline.explain(pixels, ruleset, labels=labels, device="cpu", session=session)
     rows = {row["region"]: row for row in report["regions"]}
     assert rows["sky"]["matches"] == [{"style": "painting.png", "painting": "painting.png", "match": ["sky"],
-                                       "share": 0.02, "used": "matched part"}]
+                                       "share": 0.02, "used": "matched part", "labels": None}]
     assert "matches" not in rows["building"]
     from regionstyle.cli.explain import render
 
