@@ -27,7 +27,7 @@ from regionstyle.segment import regions as region_stage
 from regionstyle.session import Session, resolve_device, use_threads
 from regionstyle.style import matching
 from regionstyle.style import region as region_styles
-from regionstyle.style.exemplars import cropped, exemplar, style_source
+from regionstyle.style.exemplars import cropped, exemplar, painting_size, style_source
 
 log = logging.getLogger(__name__)
 # The report's encoder when no region needed one (every styled region a built-in, laid in as rendered).
@@ -104,7 +104,7 @@ def segment_photo(pixels: np.ndarray, ruleset: maskrules.RuleSet, labels: str | 
     spec = ruleset.segmentation
     label_file = Path(labels) if labels else spec.labels
     if label_file is not None:
-        classes = classes or spec.classes_file or spec.classes or "ade20k"
+        classes = classes or _label_map_classes(spec)
         seg = segment.load_label_map_segmentation(label_file, classes=classes, image_size=pixels.shape[:2])
         return seg, f"label map {label_file}"
     name, reason = _segmenter_choice(ruleset)
@@ -119,7 +119,8 @@ def segment_painting(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet, devic
 
     The segmenter is the one the photo would use (the rules' model, else auto); a photo labelled from a
     label map or a mask folder has no model of its own, so its painting gets the rules' choice too. Kept in
-    the session per painting and segmenter: a batch segments each painting once.
+    the session per painting and segmenter: a batch segments each painting once. A painting with a label map
+    of its own (``labels``) is read from it instead (:func:`painting_label_map`).
     """
     if leaf.labels is not None:
         return painting_label_map(leaf, ruleset)
@@ -141,11 +142,14 @@ def painting_label_map(leaf: maskrules.StyleRef, ruleset: maskrules.RuleSet
                        ) -> tuple[Segmentation, maskrules.Vocabulary]:
     """The user's label map of a painting (``labels`` on its image style) in the rules' classes, cropped as
     the painting is: it is made for the whole painting, so it is fitted to the whole painting first."""
-    spec = ruleset.segmentation
-    vocabulary = segment.load_vocabulary(spec.classes_file or spec.classes or "ade20k")
-    full = exemplar(dataclasses.replace(leaf, crop=None))  # decoded as the painting is (EXIF turns included)
-    whole = segment.load_label_map_segmentation(leaf.labels, classes=vocabulary, image_size=tuple(full.shape[-2:]))
+    vocabulary = segment.load_vocabulary(_label_map_classes(ruleset.segmentation))
+    whole = segment.load_label_map_segmentation(leaf.labels, classes=vocabulary, image_size=painting_size(leaf))
     return dataclasses.replace(whole, labels=np.ascontiguousarray(cropped(whole.labels, leaf.crop))), vocabulary
+
+
+def _label_map_classes(spec: maskrules.SegmentationSpec) -> str | Path:
+    """The classes a label map named in the rules is in: its class list, its vocabulary, else ADE20K."""
+    return spec.classes_file or spec.classes or "ade20k"
 
 
 def _painting_labels(ruleset: maskrules.RuleSet, device: torch.device, session: Session, *,

@@ -37,6 +37,12 @@ def exemplar(ref: StyleRef) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.asarray(pixels, np.float32).transpose(2, 0, 1)))
 
 
+def painting_size(ref: StyleRef) -> tuple[int, int]:
+    """(height, width) of a style image leaf's whole painting, decoded as :func:`exemplar` decodes it (EXIF
+    turns included), before its crop."""
+    return _style_image(str(ref.image), None).shape[:2]
+
+
 @functools.lru_cache(maxsize=16)
 def _style_image(path: str, crop: tuple[float, float, float, float] | None) -> np.ndarray:
     from regionstyle import io
