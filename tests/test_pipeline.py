@@ -181,3 +181,32 @@ def test_a_start_image_does_not_replace_a_laid_in_rendering(tmp_path, tiny_encod
     rendering = render_region("mosaic", pixels, result.masks.masks[index], params={"tile": 8}, seed=0)
     core = _core(result.masks.masks[index])
     np.testing.assert_allclose(result.image[core], rendering[core], atol=LAID_IN_ATOL)
+
+
+def _keep_everything(tmp_path, pixels: np.ndarray, size: int) -> np.ndarray:
+    """The photo as the pipeline works on it at ``size`` (every region kept, so nothing but the resize acts)."""
+    label_file = tmp_path / "labels.png"
+    Image.fromarray(np.full(pixels.shape[:2], 3, np.uint8)).save(label_file)
+    ruleset = load_ruleset('[map]\n"*" = "keep"\n')
+    config = make_config(ruleset.defaults, size=size, device="cpu")
+    return pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file).image
+
+
+def test_a_photo_enlarged_to_its_size_is_interpolated_not_repeated(tmp_path):
+    # Enlarging by area averaging repeats each pixel (a 4096 px run of a 1024 px photo came out in 4x4
+    # blocks): then three columns in four have no horizontal change at all.
+    rng = np.random.default_rng(0)
+    pixels = rng.random((12, 16, 3)).astype(np.float32)
+    enlarged = _keep_everything(tmp_path, pixels, size=64)
+    assert enlarged.shape == (48, 64, 3)
+    steps = np.abs(np.diff(enlarged, axis=1)).mean(axis=(0, 2))
+    by_phase = np.array([steps[phase::4].mean() for phase in range(4)])
+    assert by_phase.min() > 0.3 * by_phase.max()
+    assert enlarged.min() >= 0 and enlarged.max() <= 1
+
+
+def test_a_photo_shrunk_to_its_size_is_averaged_not_sampled(tmp_path):
+    checkerboard = (np.indices((32, 32)).sum(axis=0) % 2).astype(np.float32)[..., None].repeat(3, axis=-1)
+    shrunk = _keep_everything(tmp_path, checkerboard, size=16)
+    assert shrunk.shape == (16, 16, 3)
+    assert np.abs(shrunk - 0.5).max() < 0.01  # sampling would alias it to black, white or another pattern
