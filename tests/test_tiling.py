@@ -45,8 +45,9 @@ def small_tiles(monkeypatch):
     from regionstyle import optimize
     from regionstyle.style import targets
 
+    monkeypatch.setattr(optimize, "TILE", 32)
+    monkeypatch.setattr(targets, "EXEMPLAR_TILE", 32)
     for module in (optimize, targets):
-        monkeypatch.setattr(module, "TILE", 32)
         monkeypatch.setattr(module, "MARGIN", 16)
         monkeypatch.setattr(module, "needs_tiles", lambda size, full=None: size[0] * size[1] > 2000)
 

@@ -20,7 +20,7 @@ from regionstyle.encoder.guides import layer_masks
 from regionstyle.losses import color_moments
 from regionstyle.style.gram import EMPTY_REGION
 from regionstyle.style.losses import style_loss, tap_seed
-from regionstyle.tiling import MARGIN, TILE, Window, feature_slices, needs_tiles, windows
+from regionstyle.tiling import EXEMPLAR_TILE, MARGIN, Window, feature_slices, needs_tiles, windows
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def exemplar_parts(image: torch.Tensor, region: torch.Tensor | None, encoder: Fe
     """
     size = tuple(image.shape[-2:])
     whole = Window((0, 0, *size), (0, 0, *size))
-    pieces = windows(size, tile=TILE, margin=MARGIN) if needs_tiles(size) else [whole]
+    pieces = windows(size, tile=EXEMPLAR_TILE, margin=MARGIN) if needs_tiles(size) else [whole]
     found: dict[str, list[tuple[Any, float]]] = {tap: [] for tap in taps}
     for window in pieces:
         top, left, bottom, right = window.outer
