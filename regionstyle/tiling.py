@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 # A scale (or an exemplar) with more pixels than this is worked on in windows. The bundled MobileNetV2's
 # forward+backward holds ~1.9 kB per pixel (1024x768: 1.5 GB over the process's 0.7 GB; 2048x1536: 5.6 GB,
-# measured), and a 4096x3072 run holds ~1.5 GB of full-size images (photo, masks, renderings, start), so
-# windows of 832x832 (0.7 Mpx, ~1.3 GB) keep a print-sized run under 4 GB (see benchmarks/README.md).
+# measured), and a 4096x3072 run holds about 0.7 GB of full-size tensors (photo, masks, start, result), so
+# windows of 832x832 (0.7 Mpx, ~1.3 GB) keep a print-sized run under 4 GB (3.4 GB peak measured, see
+# benchmarks/README.md).
 TILE_ABOVE = 1_600_000
 # Multiples of 32, the encoders' largest stride: a window's kept centre then starts on a feature position
 # at every layer, so statistics gathered window by window add up to those of the whole image.
