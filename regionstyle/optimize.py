@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -95,13 +96,17 @@ def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
 def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion], *,
              encoder: FeatureEncoder, plan: LayerPlan, config: TransferConfig, init: torch.Tensor | None = None,
              on_progress: ProgressCallback | None = None, target_cache: TargetCache | None = None,
-             anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+             anchor: tuple[torch.Tensor, torch.Tensor] | None = None,
+             detail_anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Stylise ``content`` (3, H, W) in [0, 1] given region ``masks`` (R, H, W); returns (3, H, W) in [0, 1].
 
     ``init`` (3, H, W), if given, is the starting image at full size (e.g. colour-transferred content).
     ``anchor``: (image (3, H, W), weight (H, W) in [0, 1]) laid back over the upsampled result at the start
     of every finer scale: renderings of built-in styles whose grout lines and hatching a coarse scale
     cannot hold, so each scale starts from them sharp rather than from their blurred upsampling.
+    ``detail_anchor``: the same for layered styles' built-in fine parts, but only the rendering's detail
+    finer than one pixel of the coarser scale is laid back (:func:`_lay_in_detail`): what the coarser
+    scales made of the region (the coarse part's motifs and colours) stays underneath.
     """
     device = content.device
     steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=config.iterations,
@@ -116,6 +121,8 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
         if anchor is not None and scale > 0:
             image = _lay_in(image, anchor, size)
+        if detail_anchor is not None and scale > 0:
+            image = _lay_in_detail(image, detail_anchor, size, sigma=max(size) / max(steps[scale - 1][0]))
         fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
         scale_plan = plan.fine if fine else plan
         scaled, scaled_masks = _at_size(content, masks, size)
@@ -142,9 +149,37 @@ def _at_size(content: torch.Tensor, masks: torch.Tensor, size: tuple[int, int]) 
 
 def _lay_in(image: torch.Tensor, anchor: tuple[torch.Tensor, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
     """(1, 3, h, w) ``image`` with the anchor's image laid over it where (and as much as) its weight says."""
+    pinned, weight = _anchor_at(anchor, size, like=image)
+    return image * (1 - weight) + pinned * weight
+
+
+def _lay_in_detail(image: torch.Tensor, anchor: tuple[torch.Tensor, torch.Tensor], size: tuple[int, int], *,
+                   sigma: float) -> torch.Tensor:
+    """(1, 3, h, w) ``image`` whose detail (what a Gaussian blur of ``sigma`` px removes) is, where the
+    anchor's weight says, the anchor image's; the blurred part stays the image's.
+
+    A layered style's coarse part shapes the region at the coarsest scale; laying its fine part's
+    rendering back whole at every finer scale erased that (Tübingen, mosaic over Starry Night: no trace of
+    the painting). Its grout lines and hatching are finer than a pixel of the coarser scale, so that is
+    what is laid back (``sigma``: the ratio of the two scales' sizes).
+    """
+    from torchvision.transforms.functional import gaussian_blur
+
+    pinned, weight = _anchor_at(anchor, size, like=image)
+    radius = max(1, min(math.ceil(3 * sigma), min(size) - 1))  # reflect padding needs radius < side
+
+    def detail(pixels: torch.Tensor) -> torch.Tensor:
+        return pixels - gaussian_blur(pixels, [2 * radius + 1] * 2, [sigma, sigma])
+
+    return (image + weight * (detail(pinned) - detail(image))).clamp(0, 1)
+
+
+def _anchor_at(anchor: tuple[torch.Tensor, torch.Tensor], size: tuple[int, int], *, like: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The anchor's (1, 3, h, w) image and (1, 1, h, w) weight at ``size``, in ``like``'s dtype and device."""
     pinned, weight = (F.interpolate(part[None] if part.dim() == 3 else part[None, None], size=size,
                                     mode="bilinear", antialias=True) for part in anchor)
-    return image * (1 - weight) + pinned.to(image) * weight.to(image)
+    return pinned.to(like), weight.to(like)
 
 
 @dataclass(frozen=True)

@@ -221,11 +221,15 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
             on_progress(step)
 
     # Built-ins rendered from the regions are laid in again at every finer scale (their grout and hatching
-    # do not survive the coarse scales); their targets belong to this photo only.
-    anchor = region_styles.anchor(content, mask_tensor, [(r.index, r.source) for r in optimised])
+    # do not survive the coarse scales); their targets belong to this photo only. A layered style gets back
+    # only its fine part's detail, so its coarse part's motifs survive (docs/rules.md).
+    anchor = region_styles.anchor(content, mask_tensor, [(r.index, r.source) for r in optimised if r.coarse is None])
+    detail_anchor = region_styles.anchor(content, mask_tensor,
+                                         [(r.index, r.source) for r in optimised if r.coarse is not None])
     try:
         result = optimize.optimize(content, mask_tensor, optimised, encoder=network, plan=plan, config=config,
-                                   init=init, on_progress=progress, target_cache=session.targets, anchor=anchor)
+                                   init=init, on_progress=progress, target_cache=session.targets, anchor=anchor,
+                                   detail_anchor=detail_anchor)
     finally:
         session.forget_photo_targets()
     report["losses"] = last.get("losses", {})

@@ -95,7 +95,7 @@ def _scene(tmp_path: Path) -> tuple[np.ndarray, Path, Path]:
     return pixels, tmp_path / "labels.png", tmp_path / "painting.png"
 
 
-def _captured(rules: str, tmp_path: Path, tiny_encoder, monkeypatch) -> tuple[list, list]:
+def _captured(rules: str, tmp_path: Path, tiny_encoder, monkeypatch, **settings) -> tuple[list, list]:
     """Run the pipeline on the scene; returns each scale's (problem, start image)."""
     pixels, labels, _ = _scene(tmp_path)
     problems, starts = [], []
@@ -107,7 +107,8 @@ def _captured(rules: str, tmp_path: Path, tiny_encoder, monkeypatch) -> tuple[li
 
     monkeypatch.setattr(optimize, "run_scale", fake_scale)
     ruleset = load_ruleset(f'[segmentation]\nclasses = "ade20k"\n[map]\n{rules}\n')
-    config = make_config(ruleset.defaults, iterations=2, device="cpu", precision="fp32", coarse_start=32)
+    config = make_config(ruleset.defaults, iterations=2, device="cpu", precision="fp32", coarse_start=32,
+                         **settings)
     pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=labels,
                  session=Session(custom_encoder=tiny_encoder))
     return problems, starts
@@ -118,15 +119,59 @@ def test_a_layered_rule_in_the_pipeline(tmp_path, tiny_encoder, monkeypatch) -> 
     fine_rule = 'building = { builtin = "mosaic", tile = 6 }'
     layered, layered_starts = _captured(f'building = {{ layers = {{ fine = {{ builtin = "mosaic", tile = 6 }}, '
                                         f'coarse = "{painting}" }} }}', tmp_path, tiny_encoder, monkeypatch)
-    fine, fine_starts = _captured(fine_rule, tmp_path, tiny_encoder, monkeypatch)
+    # Optimised, not laid in as rendered, so that it has a start at every scale to compare with.
+    fine, fine_starts = _captured(fine_rule, tmp_path, tiny_encoder, monkeypatch, optimize_builtins=True)
     coarse, coarse_starts = _captured(f'building = "{painting}"', tmp_path, tiny_encoder, monkeypatch)
     _, plan = tiny_encoder
-    assert len(layered) == 2  # two scales: 32 and 64 px
+    assert len(layered) == len(fine) == len(coarse) == 2  # two scales: 32 and 64 px
     for with_layers, alone_fine, alone_coarse in zip(layered, fine, coarse):
         got, want_fine, want_coarse = (p.regions[0].target for p in (with_layers, alone_fine, alone_coarse))
         for tap, _ in plan.style:
             want = want_fine if tap in plan.fine_taps else want_coarse
             assert torch.equal(got.taps[tap].gram, want.taps[tap].gram)
-    # The start and the anchor are the fine part's rendering (mosaic), not the painting's recoloured photo.
-    for got, want, other in zip(layered_starts, fine_starts, coarse_starts):
-        assert torch.equal(got, want) and not torch.equal(got, other)
+    # The start is the fine part's rendering (mosaic), not the painting's recoloured photo.
+    assert torch.equal(layered_starts[0], fine_starts[0]) and not torch.equal(layered_starts[0], coarse_starts[0])
+    # At the finer scale the rendering is not laid back whole over the building (that erased the coarse
+    # part's work), only its detail; the sky, styled by neither rule, starts the same in both.
+    # The second scale is the scene's own 48x64: building rows 20-47, sky 0-19 (compared clear of the border).
+    assert not torch.equal(layered_starts[1][..., 28:, :], fine_starts[1][..., 28:, :])
+    assert torch.equal(layered_starts[1][..., :12, :], fine_starts[1][..., :12, :])
+
+
+def _blobs(seed: int, size: int = 64) -> torch.Tensor:
+    """(1, 3, size, size) smooth colour blobs: no detail finer than about 16 px."""
+    coarse = torch.rand(1, 3, size // 16, size // 16, generator=torch.Generator().manual_seed(seed))
+    return torch.nn.functional.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def _grout(size: int = 64) -> torch.Tensor:
+    """(1, 3, size, size) grey tiles with one-pixel dark joints every 6 px: all detail."""
+    tiles = torch.full((1, 3, size, size), 0.6)
+    tiles[..., ::6, :] = 0.1
+    tiles[..., :, ::6] = 0.1
+    return tiles
+
+
+def test_a_detail_lay_in_keeps_the_coarse_image_and_takes_the_renderings_fine_detail() -> None:
+    image, rendering = _blobs(1), _grout()
+    weight = torch.zeros(64, 64)
+    weight[:, 32:] = 1.0
+    laid = optimize._lay_in_detail(image, (rendering[0], weight), (64, 64), sigma=2.0)
+    assert torch.equal(laid[..., :, :24], image[..., :, :24])  # no weight (and out of the blur's reach)
+    inside = (..., slice(None), slice(40, None))
+    # The joints show where the rendering has them ...
+    joints = laid[inside][..., ::6, :].mean() - laid[inside][..., 3::6, 3::6].mean()
+    assert joints < -0.2
+    # ... while the blobs underneath stay: blurred, the result is much closer to the image than the
+    # rendering laid whole (the blob colours would be gone) is.
+    blur = lambda x: torch.nn.functional.avg_pool2d(x, 6)
+    whole = optimize._lay_in(image, (rendering[0], weight), (64, 64))
+    kept = (blur(laid[inside]) - blur(image[inside])).abs().mean()
+    assert kept < 0.25 * (blur(whole[inside]) - blur(image[inside])).abs().mean()
+
+
+def test_a_detail_lay_in_of_a_rendering_without_detail_changes_nothing_much() -> None:
+    image, flat = _blobs(2), torch.full((3, 64, 64), 0.5)
+    laid = optimize._lay_in_detail(image, (flat, torch.ones(64, 64)), (64, 64), sigma=2.0)
+    # The blobs have no detail of their own either: nothing is taken away or added.
+    assert (laid - image).abs().max() < 0.05
