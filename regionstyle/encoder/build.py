@@ -49,26 +49,30 @@ def load_encoder(name: str = "auto", *, taps: Iterable[str] | None = None, weigh
     """The encoder the pipeline runs (``auto`` resolved, features transformed as its plan says) and a note
     saying which network ran and why."""
     chosen, why = resolve_auto(name, weights_file=weights_file)
+    plan = ENCODERS[chosen].plan
     encoder = build_encoder(chosen, taps=taps, weights_file=weights_file, seed=seed, on_download=on_download,
-                            softmax_temperature=ENCODERS[chosen].plan.softmax_temperature)
+                            softmax_temperature=plan.softmax_temperature, antialias=plan.antialias)
     log.info("encoder: %s (%s)", chosen, why)
     return encoder, why
 
 
 def build_encoder(name: str, *, taps: Iterable[str] | None = None, weights_file: str | Path | None = None,
                   download: bool | None = None, seed: int = 0, softmax_temperature: float | None = None,
-                  on_download: ProgressCallback | None = None) -> FeatureEncoder:
+                  antialias: bool = False, on_download: ProgressCallback | None = None) -> FeatureEncoder:
     """Build encoder ``name`` with its weights: ``weights_file``, the bundled ones, the caches or a download.
 
     download: None = on first use unless ``REGIONSTYLE_OFFLINE`` is set. ``random`` (VGG19 with seeded
     random texture filters, :mod:`regionstyle.encoder.gabor`) needs no weights.
     softmax_temperature: return softmax-over-channels features (a :class:`SoftmaxEncoder`).
+    antialias: blur before strided convolutions (MobileNetV2 only; VGG downsamples by max pooling).
     """
     if name not in ENCODERS:
         raise BadInput(f"unknown encoder {name!r}; choose from {', '.join(ENCODER_NAMES)}")
     taps = tuple(taps) if taps is not None else ENCODERS[name].plan.taps
     if name == "mobilenet_v2":
-        return _build_mobilenet(taps, weights_file, softmax_temperature)
+        return _build_mobilenet(taps, weights_file, softmax_temperature, antialias)
+    if antialias:
+        raise ValueError(f"anti-aliasing is built for MobileNetV2's strided convolutions, not {name}")
     arch = "vgg19" if name == "random" else name
     state = None if name == "random" else torch_hub.load_state_dict(
         ENCODERS[name].weights, local_file=weights_file, download=download, on_progress=on_download)
@@ -80,7 +84,7 @@ def build_encoder(name: str, *, taps: Iterable[str] | None = None, weights_file:
 
 
 def _build_mobilenet(taps: tuple[str, ...], weights_file: str | Path | None,
-                     softmax_temperature: float | None) -> FeatureEncoder:
+                     softmax_temperature: float | None, antialias: bool) -> FeatureEncoder:
     if weights_file is None:
         state, declared = load_bundled_encoder()
         source = "bundled (TF-slim ImageNet)"
@@ -90,7 +94,7 @@ def _build_mobilenet(taps: tuple[str, ...], weights_file: str | Path | None,
         source = str(weights_file)
     tf_padding = declared.get("padding") == "tf_same"
     signed = list(declared.get("input_range", [])) == [-1.0, 1.0]
-    body = _fitted(lambda: build_mobilenet_v2(state_dict=state, tf_same_padding=tf_padding),
+    body = _fitted(lambda: build_mobilenet_v2(state_dict=state, tf_same_padding=tf_padding, antialias=antialias),
                    weights_file or "the bundled weights", "mobilenet_v2", state)
     info = EncoderInfo("mobilenet_v2", source, "tf" if signed or tf_padding else "torchvision", pretrained=True)
     return _encoder(body=body, taps=_pick(mobilenet_layer_names(), taps, "mobilenet_v2"),

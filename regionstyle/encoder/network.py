@@ -149,6 +149,8 @@ def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
 
 def _spatial_ops(module: nn.Module) -> list[SpatialOp]:
     ops = []
+    if getattr(module, "antialias_blur", None) is not None:  # a 3x3 blur pre-hook (see mobilenet.py)
+        ops.append(SpatialOp("conv", (3, 3), (1, 1), (1, 1)))
     pad = getattr(module, "tf_same_pad", None)  # a SAME pad attached as a pre-hook (see mobilenet.py)
     if isinstance(module, TFSamePad) or pad is not None:
         pad = pad or module

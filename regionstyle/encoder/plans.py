@@ -15,6 +15,8 @@ class LayerPlan:
     style_weight: the style/content balance calibrated for this network (see regionstyle.objective).
     softmax_temperature: if set, style and content compare :func:`~regionstyle.encoder.smoothing.
         softmax_channels` of the activations rather than the activations (applied by ``load_encoder``).
+    antialias: blur before the network's strided convolutions (applied by ``load_encoder``; see
+        :func:`regionstyle.encoder.mobilenet._blur_before_strides`).
     """
 
     style: tuple[tuple[str, float], ...]
@@ -22,6 +24,7 @@ class LayerPlan:
     style_weight: float = 100.0
     fine: LayerPlan | None = None
     softmax_temperature: float | None = None
+    antialias: bool = False
 
     @property
     def taps(self) -> tuple[str, ...]:
@@ -68,11 +71,12 @@ LAYER_PLANS: dict[str, LayerPlan] = {
     # Expanded ReLU6 activations at strides 2, 2, 4, 8, 16: the widest layers of each resolution. Softmax
     # over channels keeps windows on stylised buildings (benchmarks/README.md); taps, layer weights, content
     # tap and style weight were measured too and changed the results less than the run-to-run noise.
+    # Blurring before the strided convolutions (antialias) turned pixel speckle into longer strokes.
     # Its fine plan stops the pass at block 4 (stride 4), which also makes the content tap shallower there:
     # a 512 px run took 38-40 s against 45-50 s, with the same quality on the ten shared photos.
     "mobilenet_v2": LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0),
                                      ("b7_expand", 1.0), ("b14_expand", 1.0)), content="b7_expand",
-                              softmax_temperature=1.0,
+                              softmax_temperature=1.0, antialias=True,
                               fine=LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0)),
-                                             content="b4_expand", softmax_temperature=1.0)),
+                                             content="b4_expand", softmax_temperature=1.0, antialias=True)),
 }

@@ -126,7 +126,8 @@ def test_the_pipeline_encoder_for_mobilenet_compares_softmaxed_features(shared_d
     temperature = LAYER_PLANS["mobilenet_v2"].softmax_temperature
     assert temperature is not None
     encoder, why = load_encoder("mobilenet_v2", weights_file=path)
-    raw = build_encoder("mobilenet_v2", weights_file=path)  # build_encoder alone: the network as it is
+    # build_encoder alone: the network as it is (blurred before its strides as the plan says, not softmaxed)
+    raw = build_encoder("mobilenet_v2", weights_file=path, antialias=LAYER_PLANS["mobilenet_v2"].antialias)
     assert isinstance(encoder, SoftmaxEncoder) and type(raw) is FeatureEncoder and why == "named in the settings"
     image = torch.rand(1, 3, 64, 64)
     torch.testing.assert_close(encoder(image)["b4_expand"],

@@ -16,12 +16,17 @@ def random_vgg():
     return build_encoder("random", seed=0)
 
 
-@pytest.fixture(scope="module")
-def tf_mobilenet():
-    body = build_mobilenet_v2(state_dict=None, tf_same_padding=True)
+def _mobilenet(antialias: bool) -> FeatureEncoder:
+    torch.manual_seed(0)
+    body = build_mobilenet_v2(state_dict=None, tf_same_padding=True, antialias=antialias)
     taps = {name: mobilenet_layer_names()[name] for name in ("stem", "b2_expand", "b4_expand", "b7_expand")}
     return FeatureEncoder(body=body, taps=taps, mean=(0.5,) * 3, std=(0.5,) * 3,
                           info=EncoderInfo("mobilenet_v2", "random", "tf", False))
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["sharp", "antialiased"])
+def tf_mobilenet(request):
+    return _mobilenet(antialias=request.param)
 
 
 @pytest.mark.parametrize("mode", MASK_MODES)
@@ -70,6 +75,17 @@ def test_inside_masks_never_leak_style_gradient_outside_the_region(random_vgg, t
         grad, region = _style_gradient(encoder, "inside")
         assert grad[region == 0].max().item() == 0.0
         assert grad[region == 1].max().item() > 0.0
+
+
+def test_inside_masks_keep_the_antialiasing_blur_inside_the_region():
+    # The blur before each strided convolution widens what every later feature sees by a pixel of its
+    # input; the mask geometry must count it, or the style gradient would reach past the region.
+    encoder = _mobilenet(antialias=True)
+    grad, region = _style_gradient(encoder, "inside")
+    assert grad[region == 0].max().item() == 0.0
+    assert grad[region == 1].max().item() > 0.0
+    assert any(op.kind == "conv" and op.stride == (1, 1) and op.kernel == (3, 3)
+               for op in encoder.spatial_ops("b4_expand")[2:])
 
 
 def test_simple_masks_do_leak_which_is_why_inside_exists(random_vgg):
