@@ -91,6 +91,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("style_weight", _float(), None, "Style/content balance [default: the encoder's own]."),
     Setting("content_weight", _float(per_rule=True), 1.0,
             "How strongly the photo's structure is kept (a rule may set its own)."),
+    # 10: on the ten shared photos at 512 px building structure 0.672 -> 0.908 (windows, murals, cornices
+    # legible again) for a style ratio 0.393 -> 0.477 on buildings; 30 kept little more (0.929) and lost more
+    # style (0.512). benchmarks/README.md, "Edges kept".
+    Setting("edge_weight", _float(per_rule=True), 10.0,
+            "How strongly the photo's edges (windows, cornices, lettering) are kept: the Laplacian of its "
+            "luminance where it has edges (a rule may set its own)."),
     Setting("tv_weight", _float(), 1.0, "Total-variation smoothing."),
     Setting("color_weight", _float(), 1.0, "How strongly a region keeps its style's palette (color = style)."),
     Setting("color", _choice(*COLOR_MODES, per_rule=True), "style",

@@ -44,3 +44,27 @@ def color_loss(pixels: torch.Tensor, weights: torch.Tensor, target_mean: torch.T
     """Squared distance of a region's colour mean and covariance to a style's. pixels: (3, H, W)."""
     mean, cov = color_moments(pixels, weights)
     return ((mean - target_mean) ** 2).sum() + ((cov - target_cov) ** 2).sum()
+
+
+# A 4-neighbour Laplacian: zero on flat and linear ramps, a +/- doublet across every edge and line.
+_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def luminance_laplacian(image: torch.Tensor, pool: int) -> torch.Tensor:
+    """The Laplacian (h, w) of the image's luminance, averaged over ``pool`` x ``pool`` cells first.
+
+    image: (3, H, W). Luminance only, so a style is free to change the colours along an edge; the pooling
+    leaves the style's finest grain out of what is compared (Li et al. 2017, "Laplacian-steered style
+    transfer", pool their content image the same way).
+    """
+    luma = sum(weight * channel for weight, channel in zip(_LUMA, image.float()))[None, None]
+    if pool > 1:
+        luma = torch.nn.functional.avg_pool2d(luma, pool, ceil_mode=True)
+    padded = torch.nn.functional.pad(luma, (1, 1, 1, 1), mode="replicate")
+    return torch.nn.functional.conv2d(padded, _LAPLACIAN.to(luma)[None, None])[0, 0]
+
+
+def edge_loss(laplacian: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted squared Laplacian difference: sum of weights * (laplacian - target)^2; all (h, w)."""
+    return (weights * (laplacian - target) ** 2).sum()

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from regionstyle.encoder import FeatureEncoder, LayerPlan
-from regionstyle.losses import color_loss, content_loss, tv_loss
+from regionstyle.losses import color_loss, content_loss, edge_loss, luminance_laplacian, tv_loss
 from regionstyle.style.gram import EMPTY_REGION
 from regionstyle.style.losses import style_loss
 from regionstyle.style.targets import StyleTarget
@@ -83,8 +83,20 @@ class LossWeights:
 
 
 @dataclass(frozen=True)
+class EdgeTerm:
+    """The photo's edges at one scale: ``target`` (h, w), the Laplacian of its luminance pooled ``pool`` x
+    ``pool`` (:func:`regionstyle.losses.luminance_laplacian`), and per-cell ``weights`` (h, w), already
+    divided by the photo's own weighted edge energy so that losing every edge costs about the edge weight."""
+
+    target: torch.Tensor
+    weights: torch.Tensor
+    pool: int
+
+
+@dataclass(frozen=True)
 class ScaleProblem:
-    """content_target: (C, h, w) at plan.content; content_weights: (h, w) per-position content weight."""
+    """content_target: (C, h, w) at plan.content; content_weights: (h, w) per-position content weight;
+    edges: the edge term, None where no region asks for one."""
 
     plan: LayerPlan
     regions: tuple[RegionTerm, ...]
@@ -93,6 +105,7 @@ class ScaleProblem:
     content_norm: float
     weights: LossWeights
     gathers: dict[str, torch.Tensor] = field(default_factory=dict)  # {tap: pooled positions} (pool_gathers)
+    edges: EdgeTerm | None = None
 
 
 def usable_taps(region_masks: dict[str, torch.Tensor], name: str) -> dict[str, LayerSupport]:
@@ -151,9 +164,14 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
     colour = sum((term.area * color_loss(image[0], term.pixel_mask, term.target.color_mean,
                                          term.target.color_cov)
                   for term in problem.regions if term.use_color), image.new_zeros(()))
-    total = weights.style * style + weights.content * content + weights.tv * smooth + weights.color * colour
+    # The edge weights carry their own scale (a per-cell map, see EdgeTerm), so no global factor here.
+    edges = (image.new_zeros(()) if problem.edges is None else
+             edge_loss(luminance_laplacian(image[0], problem.edges.pool), problem.edges.target, problem.edges.weights))
+    total = (weights.style * style + weights.content * content + weights.tv * smooth + weights.color * colour
+             + edges)
     terms = {name: float(value.detach()) for name, value in
-             (("style", style), ("content", content), ("tv", smooth), ("color", colour), ("total", total))}
+             (("style", style), ("content", content), ("tv", smooth), ("color", colour), ("edges", edges),
+              ("total", total))}
     return total, terms
 
 

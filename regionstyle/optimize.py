@@ -24,8 +24,9 @@ from regionstyle.datatypes import Progress
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
-from regionstyle.objective import (LossWeights, RegionTerm, ScaleProblem, evaluate, pool_gathers, resize_masks,
-                                   usable_taps)
+from regionstyle.losses import luminance_laplacian
+from regionstyle.objective import (EdgeTerm, LossWeights, RegionTerm, ScaleProblem, evaluate, pool_gathers,
+                                   resize_masks, usable_taps)
 from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
 from regionstyle.tiling import MARGIN, TILE, Window, needs_tiles, windows
@@ -43,6 +44,9 @@ FINER_SCALE_DIVISOR = 3
 # (median ratio 0.543 against 0.542) and each iteration's two-loop recursion is shorter (a 512 px paintings
 # run 47-52 s against 53-54 s; 10 pairs: 46-48 s, ratio 0.549). benchmarks/README.md.
 LBFGS_HISTORY = 20
+# The edge term compares the photo's and the output's Laplacians on 2x2-pooled luminance: windows and
+# cornices (a few pixels across at 512 px) survive the pooling, the style's single-pixel grain does not count.
+EDGE_POOL = 2
 # (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
 TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
@@ -63,6 +67,7 @@ class StyledRegion:
     use_color: bool = True
     coarse: StyleSource | None = None
     style_loss: str = "gram"
+    edge_weight: float | None = None
 
 
 def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
@@ -250,7 +255,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     return ScaleProblem(plan=plan, regions=pooled_terms, content_target=content_features,
                         content_weights=_content_weights(masks, regions, content_features.shape[-2:]),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights,
-                        gathers=gathers)
+                        gathers=gathers, edges=_edge_term(content, masks, regions, config.edge_weight))
 
 
 def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[str, ...], fine_taps: frozenset[str],
@@ -334,6 +339,27 @@ def _content_weights(masks: torch.Tensor, regions: Sequence[StyledRegion], size:
         if region.content_weight is not None:
             weight_map = weight_map + masks[region.index] * (region.content_weight - 1.0)
     return resize_masks(weight_map[None], tuple(size))[0]
+
+
+def _edge_term(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion],
+               default_weight: float) -> EdgeTerm | None:
+    """The photo's edges as a loss target (None when every weight is 0).
+
+    Each cell is weighted by the edge strength around it (|Laplacian|, 3x3 mean): only where the photo has an
+    edge does the term hold the output to it, so flat parts (a clear sky, a plain wall) stay free for
+    the style's own strokes, while windows, cornices and lettering keep their lines.
+    """
+    weight_map = torch.full_like(masks[0], float(default_weight))
+    for region in regions:
+        if region.edge_weight is not None:
+            weight_map = weight_map + masks[region.index] * (region.edge_weight - default_weight)
+    if float(weight_map.max()) <= 0.0:
+        return None
+    target = luminance_laplacian(content, EDGE_POOL)
+    strength = F.avg_pool2d(target.abs()[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
+    energy = float((strength * target**2).sum().clamp_min(1e-12))
+    cell_weights = resize_masks(weight_map[None], tuple(target.shape))[0]
+    return EdgeTerm(target=target, weights=cell_weights * strength / energy, pool=EDGE_POOL)
 
 
 def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *, config: TransferConfig,

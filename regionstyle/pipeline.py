@@ -295,7 +295,8 @@ def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, conten
                    for ref in (fine, coarse)]
         regions.append(StyledRegion(masks.names[index], index, sources[0], rule.strength,
                                     rule.settings.get("content_weight"), use_color=mode == "style",
-                                    coarse=sources[1], style_loss=region_setting(rule, config, "style_loss")))
+                                    coarse=sources[1], style_loss=region_setting(rule, config, "style_loss"),
+                                    edge_weight=rule.settings.get("edge_weight")))
     return regions
 
 

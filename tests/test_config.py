@@ -22,8 +22,8 @@ from tests.paths import PROJECT
 # A valid value other than the default for every setting a rules file may set (None: written below).
 NON_DEFAULT = {
     "size": 40, "iterations": 3, "scales": [24, 40], "coarse_start": 24, "preview": True, "encoder": "random",
-    "encoder_weights": None, "style_weight": 50.0, "content_weight": 2.0, "tv_weight": 0.5, "color_weight": 0.0,
-    "color": "preserve", "feather": 2.0, "mask_mode": "inside", "optimizer": "adam", "learning_rate": 0.05,
+    "encoder_weights": None, "style_weight": 50.0, "content_weight": 2.0, "edge_weight": 3.0, "tv_weight": 0.5,
+    "color_weight": 0.0, "color": "preserve", "feather": 2.0, "mask_mode": "inside", "optimizer": "adam", "learning_rate": 0.05,
     "init": "noise", "precision": "fp32", "threads": 1, "seed": 5, "device": "cpu", "style_loss": "sliced",
     "optimize_builtins": True,
 }
@@ -175,3 +175,32 @@ def test_the_settings_table_in_the_rules_documentation_is_the_schema():
     copy = text.split("<!-- settings:start -->\n")[1].split("\n<!-- settings:end -->")[0]
     assert copy == config.settings_table(), "run: python -c 'from regionstyle.config import settings_table; " \
                                             "print(settings_table())' and paste it into docs/rules.md"
+
+
+def test_a_rule_may_set_its_own_edge_weight(tmp_path, tiny_encoder):
+    """A strong edge weight on a facade of windows keeps their edges: its Laplacian ends nearer the photo's."""
+    from regionstyle.io import read_image
+    from regionstyle.losses import luminance_laplacian
+
+    pixels = np.full((48, 48, 3), 150, np.uint8)
+    for top in (26, 38):
+        for left in range(4, 44, 10):
+            pixels[top:top + 6, left:left + 5] = 40  # dark windows in a light wall
+    labels = np.full((48, 48), 3, np.uint8)
+    labels[24:] = 2  # building below
+    Image.fromarray(pixels).save(tmp_path / "photo.png")
+    Image.fromarray(labels).save(tmp_path / "labels.png")
+
+    def facade_edge_change(weight: float) -> float:
+        rules = tmp_path / "rules.toml"
+        rules.write_text('[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[defaults]\niterations = 30\n'
+                         'optimize_builtins = true\n[[rule]]\nclasses = "sky"\nstyle = "oil"\n'
+                         f'[[rule]]\nclasses = "building"\nstyle = "oil"\nedge_weight = {weight}\n')
+        done = files.stylize_file(tmp_path / "photo.png", rules, tmp_path / "out.png",
+                                  session=Session(custom_encoder=tiny_encoder),
+                                  options=files.OutputOptions(overwrite=True))
+        out, src = (torch.from_numpy(np.ascontiguousarray(a[24:].transpose(2, 0, 1))).float()
+                    for a in (done.result.image, read_image(tmp_path / "photo.png").pixels))
+        return float((luminance_laplacian(out, 2) - luminance_laplacian(src, 2)).abs().mean())
+
+    assert facade_edge_change(1000.0) < 0.5 * facade_edge_change(0.0)

@@ -108,3 +108,31 @@ def test_bfloat16_rows_keep_the_gram_within_a_percent():
     fast = gram_stats.masked_gram_rows(features.flatten(1).T.to(torch.bfloat16), mask.reshape(-1))
     assert fast.dtype == torch.float32
     assert ((fast - exact).abs() / exact.abs().clamp_min(1e-3)).max() < 0.01
+
+
+def test_luminance_laplacian_is_zero_on_flat_and_ramps_and_marks_edges():
+    flat = torch.full((3, 16, 20), 0.4)
+    ramp = torch.linspace(0, 1, 20).expand(3, 16, 20).clone()
+    assert losses.luminance_laplacian(flat, 1).abs().max() < 1e-6
+    assert losses.luminance_laplacian(ramp, 1)[:, 1:-1].abs().max() < 1e-5  # replicate padding bends the ends
+    step = flat.clone()
+    step[:, :, 10:] = 0.9
+    lap = losses.luminance_laplacian(step, 1)
+    # the edge's doublet: positive on the dark side, negative on the bright side, nothing elsewhere
+    assert lap[:, 9].min() > 0.4 and lap[:, 10].max() < -0.4 and lap[:, :8].abs().max() < 1e-6
+
+
+def test_luminance_laplacian_pools_and_sees_luminance_not_hue():
+    image = torch.rand(3, 17, 24)
+    assert losses.luminance_laplacian(image, 2).shape == (9, 12)  # ceil: the odd row still counts
+    # two colours of equal luminance: no edge between them
+    red, green = torch.tensor([0.587, 0.0, 0.0]), torch.tensor([0.0, 0.299, 0.0])
+    split = torch.where(torch.arange(24)[None, None, :] < 12, red[:, None, None], green[:, None, None])
+    assert losses.luminance_laplacian(split.expand(3, 17, 24), 1).abs().max() < 1e-6
+
+
+def test_edge_loss_is_zero_on_target_and_grows_with_the_difference():
+    target = torch.randn(6, 7)
+    weights = torch.rand(6, 7)
+    assert losses.edge_loss(target, target, weights) == 0
+    assert losses.edge_loss(target + 0.2, target, weights) < losses.edge_loss(target + 0.4, target, weights)

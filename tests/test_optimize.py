@@ -139,3 +139,55 @@ def test_pooled_gathers_give_the_per_region_loss_and_gradient(tiny_encoder):
         results.append((terms["style"], image.grad))
     assert results[0][0] > 0 and math.isclose(results[0][0], results[1][0], rel_tol=1e-5)
     torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-7)
+
+
+def _edge_problem(tiny_encoder, edge_weight: float, region_weights=(None, None), right_window: bool = False):
+    """A photo with a bright window in the left half and flat grey in the right half (or a second window)."""
+    from regionstyle.optimize import ScaleWork
+
+    encoder, plan = tiny_encoder
+    content, masks, regions = _problem()
+    content = torch.full_like(content, 0.5)
+    content[:, 12:36, 8:24] = 0.9
+    if right_window:
+        content[:, 12:36, 40:56] = 0.1
+    regions = [dataclasses.replace(region, edge_weight=weight) for region, weight in zip(regions, region_weights)]
+    work = ScaleWork(content, masks, regions, encoder=encoder, plan=plan,
+                     config=TransferConfig(precision="fp32", edge_weight=edge_weight), long_side=64,
+                     target_cache=None)
+    return work.problem(), content
+
+
+def test_no_edge_term_is_built_when_every_edge_weight_is_zero(tiny_encoder):
+    problem, _ = _edge_problem(tiny_encoder, 0.0)
+    assert problem.edges is None
+    problem, _ = _edge_problem(tiny_encoder, 0.0, region_weights=(5.0, None))
+    assert problem.edges is not None
+
+
+def test_the_edge_term_holds_edges_and_leaves_flat_parts_free(tiny_encoder):
+    from regionstyle.objective import evaluate
+
+    problem, content = _edge_problem(tiny_encoder, 10.0)
+    # the photo itself keeps every edge: no edge loss
+    assert evaluate(content[None].clone(), problem, tiny_encoder[0])[1]["edges"] < 1e-9
+    # the edge term alone: no style, content, smoothing or colour
+    edges_only = dataclasses.replace(problem, regions=(), content_weights=problem.content_weights * 0,
+                                     weights=dataclasses.replace(problem.weights, tv=0.0))
+    g = torch.Generator().manual_seed(1)
+    image = (content + 0.2 * torch.rand(content.shape, generator=g))[None].requires_grad_(True)
+    loss, terms = evaluate(image, edges_only, tiny_encoder[0])
+    assert terms["edges"] > 0 and math.isclose(terms["total"], terms["edges"], rel_tol=1e-6)
+    loss.backward()
+    grad = image.grad[0].abs().sum(0)
+    # the window's edges pull; the flat right half, where the photo has no edge, is left free
+    assert grad[:, 32:].max() == 0 < grad[10:38, 6:26].max()
+
+
+def test_a_region_s_own_edge_weight_sets_the_term_in_its_part_only(tiny_encoder):
+    both, _ = _edge_problem(tiny_encoder, 2.0, right_window=True)
+    left_only, _ = _edge_problem(tiny_encoder, 2.0, region_weights=(8.0, 0.0), right_window=True)
+    # cells are 2x2 pixels: the left region's are columns :16
+    ratio = left_only.edges.weights[:, :16] / both.edges.weights[:, :16].clamp_min(1e-12)
+    assert torch.allclose(ratio[both.edges.weights[:, :16] > 0], torch.tensor(4.0))
+    assert left_only.edges.weights[:, 16:].abs().max() == 0 < both.edges.weights[:, 16:].max()
