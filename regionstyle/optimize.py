@@ -334,11 +334,18 @@ def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple
 
 def _content_weights(masks: torch.Tensor, regions: Sequence[StyledRegion], size: torch.Size) -> torch.Tensor:
     """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``."""
-    weight_map = torch.ones_like(masks[0])
-    for region in regions:
-        if region.content_weight is not None:
-            weight_map = weight_map + masks[region.index] * (region.content_weight - 1.0)
+    weight_map = _rule_weight_map(masks, {region.index: region.content_weight for region in regions}, 1.0)
     return resize_masks(weight_map[None], tuple(size))[0]
+
+
+def _rule_weight_map(masks: torch.Tensor, own: dict[int, float | None], default: float) -> torch.Tensor:
+    """(h, w) map of a per-rule weight: ``default``, or in region i's mask its ``own[i]`` (None: the default);
+    blended across the masks' soft borders."""
+    weight_map = torch.full_like(masks[0], float(default))
+    for index, weight in own.items():
+        if weight is not None:
+            weight_map = weight_map + masks[index] * (weight - default)
+    return weight_map
 
 
 def _edge_term(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion],
@@ -349,10 +356,7 @@ def _edge_term(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Sty
     edge does the term hold the output to it, so flat parts (a clear sky, a plain wall) stay free for
     the style's own strokes, while windows, cornices and lettering keep their lines.
     """
-    weight_map = torch.full_like(masks[0], float(default_weight))
-    for region in regions:
-        if region.edge_weight is not None:
-            weight_map = weight_map + masks[region.index] * (region.edge_weight - default_weight)
+    weight_map = _rule_weight_map(masks, {region.index: region.edge_weight for region in regions}, default_weight)
     if float(weight_map.max()) <= 0.0:
         return None
     target = luminance_laplacian(content, EDGE_POOL)
