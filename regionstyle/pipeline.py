@@ -296,8 +296,22 @@ def _styled_regions(masks: RegionMasks, resolution: maskrules.Resolution, conten
         regions.append(StyledRegion(masks.names[index], index, sources[0], rule.strength,
                                     rule.settings.get("content_weight"), use_color=mode == "style",
                                     coarse=sources[1], style_loss=region_setting(rule, config, "style_loss"),
-                                    edge_weight=rule.settings.get("edge_weight")))
+                                    edge_weight=_edge_weight(rule, fine, coarse)))
     return regions
+
+
+def _edge_weight(rule: maskrules.ResolvedRegion, fine: maskrules.StyleRef, coarse: maskrules.StyleRef | None
+                 ) -> float | None:
+    """A region's own edge weight: its rule's; else 0 for a plain built-in (None: the run's).
+
+    A built-in is rendered from the region's own pixels and laid in again at every scale: its tiles and
+    cells already follow the region's shape, and holding it to the photo's Laplacian as well would pull it
+    away from that rendering. A layered style keeps the run's weight: its coarse painting needs the edges.
+    """
+    own = rule.settings.get("edge_weight")
+    if own is None and coarse is None and region_styles.renders_from_region(fine):
+        return 0.0
+    return own
 
 
 def _source(ref: maskrules.StyleRef, content: torch.Tensor, mask: torch.Tensor, seed: int, mode: str,

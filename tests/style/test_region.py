@@ -177,3 +177,35 @@ def test_a_session_does_not_keep_the_targets_of_region_renderings(tmp_path, tiny
     pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file, session=session)
     keys = [key[0] for key in session.targets]
     assert keys and not any(key.startswith(region_styles.KEY_PREFIX) for key in keys)  # the painting's stay
+
+
+def test_plain_built_ins_are_held_to_their_rendering_not_to_the_photo_s_edges(tmp_path, tiny_encoder,
+                                                                               monkeypatch) -> None:
+    """A built-in laid in from the region's own pixels takes no edge term unless its rule asks; a painting and
+    a layered style take the run's."""
+    from regionstyle import optimize
+
+    pixels, label_file = _scene(tmp_path)
+    Image.fromarray((np.random.default_rng(0).random((32, 32, 3)) * 255).astype(np.uint8)).save(
+        tmp_path / "painting.png")
+    seen = {}
+
+    def capture(content, masks, regions, **kwargs):
+        seen.update({region.name: region.edge_weight for region in regions})
+        return content
+
+    monkeypatch.setattr(optimize, "optimize", capture)
+
+    def weights(rules: str) -> dict:
+        ruleset = load_ruleset('[segmentation]\nclasses = "ade20k"\n' + rules)
+        config = make_config(ruleset.defaults, iterations=2, device="cpu", precision="fp32", optimize_builtins=True)
+        seen.clear()
+        pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file,
+                     session=Session(custom_encoder=tiny_encoder))
+        return dict(seen)
+
+    painting = tmp_path / "painting.png"
+    assert weights(f'[map]\nbuilding = "mosaic"\nsky = "{painting}"\n') == {"building": 0.0, "sky": None}
+    assert weights('[[rule]]\nclasses = "building"\nstyle = "mosaic"\nedge_weight = 4\n') == {"building": 4.0}
+    layered = f'{{ layers = {{ fine = "mosaic", coarse = "{painting}" }} }}'
+    assert weights(f'[[rule]]\nclasses = "building"\nstyle = {layered}\n') == {"building": None}
