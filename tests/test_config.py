@@ -24,8 +24,8 @@ NON_DEFAULT = {
     "size": 40, "iterations": 3, "scales": [24, 40], "coarse_start": 24, "preview": True, "encoder": "random",
     "encoder_weights": None, "style_weight": 50.0, "content_weight": 2.0, "edge_weight": 3.0, "tv_weight": 0.5,
     "color_weight": 0.0, "color": "preserve", "feather": 2.0, "mask_mode": "inside", "optimizer": "adam",
-    "learning_rate": 0.05, "init": "noise", "precision": "fp32", "threads": 1, "seed": 5, "device": "cpu", "style_loss": "sliced",
-    "optimize_builtins": True,
+    "learning_rate": 0.05, "init": "noise", "precision": "fp32", "threads": 1, "seed": 5, "device": "cpu",
+    "style_loss": "sliced", "optimize_builtins": True,
 }
 
 
