@@ -6,6 +6,8 @@ Conventions: feature maps are (C, H, W) (a batch of one, squeezed); region weigh
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -47,8 +49,15 @@ def color_loss(pixels: torch.Tensor, weights: torch.Tensor, target_mean: torch.T
 
 
 # A 4-neighbour Laplacian: zero on flat and linear ramps, a +/- doublet across every edge and line.
-_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+_LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
 _LUMA = (0.299, 0.587, 0.114)
+
+
+@functools.lru_cache(maxsize=8)
+def _laplacian_kernel(device: torch.device) -> torch.Tensor:
+    """The (1, 1, 3, 3) kernel, made once per device: a copy to the GPU at every evaluation would wait for it
+    each time, and a CUDA graph cannot hold that copy at all."""
+    return torch.tensor(_LAPLACIAN, device=device)[None, None]
 
 
 def luminance_laplacian(image: torch.Tensor, pool: int) -> torch.Tensor:
@@ -62,7 +71,7 @@ def luminance_laplacian(image: torch.Tensor, pool: int) -> torch.Tensor:
     if pool > 1:
         luma = torch.nn.functional.avg_pool2d(luma, pool, ceil_mode=True)
     padded = torch.nn.functional.pad(luma, (1, 1, 1, 1), mode="replicate")
-    return torch.nn.functional.conv2d(padded, _LAPLACIAN.to(luma)[None, None])[0, 0]
+    return torch.nn.functional.conv2d(padded, _laplacian_kernel(luma.device))[0, 0]
 
 
 def edge_loss(laplacian: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

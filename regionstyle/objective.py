@@ -148,8 +148,20 @@ def pool_gathers(terms: tuple[RegionTerm, ...]) -> tuple[tuple[RegionTerm, ...],
 def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *,
              autocast_dtype: torch.dtype | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss of ``image`` (1, 3, H, W) and its terms (for progress reports)."""
+    terms = loss_terms(image, problem, encoder, autocast_dtype=autocast_dtype)
+    return terms["total"], term_values(terms)
+
+
+def loss_terms(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *,
+               autocast_dtype: torch.dtype | None = None, autocast_cache: bool = True) -> dict[str, torch.Tensor]:
+    """The loss of ``image`` (1, 3, H, W) as 0-dim tensors: each term and their weighted ``total``.
+
+    Nothing here waits for the device (no value is read back), so a CUDA graph can hold it
+    (:mod:`regionstyle.cuda_graph`, which also turns the autocast cache off: cached casts would be freed
+    under the graph when the autocast region ends).
+    """
     with torch.autocast(image.device.type, dtype=autocast_dtype or torch.bfloat16,
-                        enabled=autocast_dtype is not None):
+                        enabled=autocast_dtype is not None, cache_enabled=autocast_cache):
         # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
         features = encoder(image.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
     # (h*w, C) rows: a view of channels-last maps (no copy), still in the autocast dtype.
@@ -169,10 +181,13 @@ def evaluate(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder
              edge_loss(luminance_laplacian(image[0], problem.edges.pool), problem.edges.target, problem.edges.weights))
     total = (weights.style * style + weights.content * content + weights.tv * smooth + weights.color * colour
              + edges)
-    terms = {name: float(value.detach()) for name, value in
-             (("style", style), ("content", content), ("tv", smooth), ("color", colour), ("edges", edges),
-              ("total", total))}
-    return total, terms
+    return {"style": style, "content": content, "tv": smooth, "color": colour, "edges": edges, "total": total}
+
+
+def term_values(terms: dict[str, torch.Tensor]) -> dict[str, float]:
+    """The terms as floats, read back in one transfer (six reads were six waits for a GPU)."""
+    values = torch.stack([value.detach().float() for value in terms.values()]).tolist()
+    return dict(zip(terms, values))
 
 
 def _region_style(features: dict[str, torch.Tensor], pooled: dict[str, torch.Tensor], term: RegionTerm,

@@ -101,15 +101,24 @@ class AntialiasBlur(nn.Module):
         super().__init__()
         taps = torch.tensor([1.0, 2.0, 1.0])
         self.kernel = (taps[:, None] * taps[None, :]) / 16
+        # The blur is a hook, not a submodule, so ``.to(device)`` never moves its kernel: one copy per device
+        # is kept, made at the first forward there (a copy at every forward waits for a GPU each time, and
+        # a CUDA graph cannot hold it).
+        self.on_device: dict[torch.device, torch.Tensor] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # In float32 outside autocast: a bfloat16 depthwise convolution took 50x longer on a CPU without
         # native bfloat16 (1.2 s against 24 ms for block 2's input at 512 px, forward and backward).
         with torch.autocast(x.device.type, enabled=False):
             wide = x.float()
-            kernel = self.kernel.to(wide.device)[None, None].expand(wide.shape[1], 1, 3, 3)
+            kernel = self._kernel(wide.device)[None, None].expand(wide.shape[1], 1, 3, 3)
             padded = nn.functional.pad(wide, (1, 1, 1, 1), mode="replicate")
             return nn.functional.conv2d(padded, kernel, groups=wide.shape[1]).to(x.dtype)
+
+    def _kernel(self, device: torch.device) -> torch.Tensor:
+        if device not in self.on_device:
+            self.on_device[device] = self.kernel.to(device)
+        return self.on_device[device]
 
 
 def _blur_before_strides(features: nn.Sequential) -> None:
