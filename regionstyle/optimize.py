@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from regionstyle import finite
+from regionstyle import cuda_graph, finite
 from regionstyle.config import TransferConfig
 from regionstyle.datatypes import Progress
 from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
@@ -370,7 +370,7 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
               iterations: int, report: Callable[[int, dict[str, float]], None]) -> torch.Tensor:
     """Optimise the pixels of one scale; returns the (1, 3, h, w) result clamped to [0, 1]."""
     pixels = image.detach().clone().contiguous().requires_grad_(True)
-    dtype = autocast_dtype(config.precision, pixels.device)
+    evaluation = _evaluation(problem, encoder, autocast_dtype(config.precision, pixels.device), pixels.device)
     count = 0
 
     def closure() -> torch.Tensor:
@@ -378,9 +378,8 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
         with torch.no_grad():
             pixels.clamp_(0, 1)  # keep pixels displayable; L-BFGS tolerates this projection in practice
         optimizer.zero_grad()
-        loss, terms = evaluate(pixels, problem, encoder, autocast_dtype=dtype)
+        loss, terms = evaluation(pixels)
         finite.check_terms(terms, evaluation=count + 1, size=tuple(pixels.shape[-2:]))
-        loss.backward()
         count += 1
         report(min(count, iterations), terms)
         return loss
@@ -400,6 +399,19 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
         raise ValueError(f"optimizer {config.optimizer!r}: expected 'lbfgs' or 'adam'")
     finite.check_pixels(pixels.detach())  # a last step may follow a non-finite gradient
     return pixels.detach().clamp(0, 1).contiguous()
+
+
+def _evaluation(problem: ScaleProblem, encoder: FeatureEncoder, dtype: torch.dtype | None,
+                device: torch.device) -> cuda_graph.Evaluation:
+    """Loss and gradient of the pixels: replayed as a CUDA graph where the scale allows it, else eager."""
+    def eager(pixels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        loss, terms = evaluate(pixels, problem, encoder, autocast_dtype=dtype)
+        loss.backward()
+        return loss, terms
+
+    if cuda_graph.capturable(problem, device):
+        return cuda_graph.GraphedEvaluation(problem, encoder, autocast_dtype=dtype, fallback=eager)
+    return eager
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:

@@ -5,6 +5,8 @@ Skipped without CUDA (CI has none); run on a GPU machine with ``pytest tests/tes
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -84,3 +86,97 @@ def test_masked_style_gradient_stays_inside_the_mask_on_cuda(dtype):
     loss.backward()
     assert features.grad[:, :, 10:].abs().max() == 0
     assert features.grad[:, :, :10].abs().max() > 0
+
+
+def _mobilenet_problem(style_loss: str = "gram"):
+    """The bundled MobileNetV2 on the GPU (its blur kernels too) and a two-region scale problem with edges."""
+    from regionstyle.optimize import ScaleWork, StyledRegion
+    from regionstyle.style.targets import StyleSource
+
+    device = torch.device("cuda")
+    config = make_config(encoder="auto", precision="fp32", edge_weight=10.0)
+    encoder, plan, _ = Session().encoder(config, device)
+    g = torch.Generator().manual_seed(0)
+    content = torch.rand(3, 12, 16, generator=g)
+    content = torch.nn.functional.interpolate(content[None], size=(96, 128), mode="bicubic")[0].clamp(0, 1)
+    masks = torch.zeros(2, 96, 128)
+    masks[0, :40], masks[1, 40:] = 1, 1
+    textures = [torch.rand(3, 128, 128, generator=g) for _ in range(2)]
+    regions = [StyledRegion(f"r{i}", i, StyleSource(f"t{i}", (texture,), (1.0,)), style_loss=style_loss)
+               for i, texture in enumerate(textures)]
+    work = ScaleWork(content.to(device), masks.to(device), regions, encoder=encoder, plan=plan, config=config,
+                     long_side=128, target_cache=None)
+    return work.problem(), encoder, content.to(device)
+
+
+def _eager(problem, encoder, dtype):
+    from regionstyle.objective import evaluate
+
+    def run(pixels):
+        loss, terms = evaluate(pixels, problem, encoder, autocast_dtype=dtype)
+        loss.backward()
+        return loss, terms
+    return run
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_graphed_evaluation_gives_the_eager_loss_and_gradient(precision):
+    """The first call warms up and captures; later ones replay the graph on new pixels. Each gives what an
+    eager evaluation of the same pixels gives (bfloat16: within its rounding)."""
+    from regionstyle.cuda_graph import GraphedEvaluation
+    from regionstyle.optimize import autocast_dtype
+
+    problem, encoder, content = _mobilenet_problem()
+    assert problem.edges is not None
+    dtype = autocast_dtype(precision, content.device)
+    graphed = GraphedEvaluation(problem, encoder, autocast_dtype=dtype, fallback=_eager(problem, encoder, dtype))
+    tolerance = 1e-4 if precision == "fp32" else 2e-2
+    totals = []
+    for step in range(3):
+        pixels = (content + 0.2 * step * torch.rand_like(content)).clamp(0, 1)[None]
+        graph_pixels, eager_pixels = pixels.clone().requires_grad_(True), pixels.clone().requires_grad_(True)
+        loss, terms = graphed(graph_pixels)
+        eager_loss, eager_terms = _eager(problem, encoder, dtype)(eager_pixels)
+        assert graphed.graph is not None and not graphed.failed
+        assert abs(float(loss) - float(eager_loss.detach())) <= tolerance * float(eager_loss.detach())
+        for name, value in eager_terms.items():
+            assert abs(terms[name] - value) <= tolerance * abs(value) + 1e-7, name
+        gap = (graph_pixels.grad - eager_pixels.grad).norm() / eager_pixels.grad.norm()
+        assert gap < tolerance * 10
+        totals.append(float(loss))
+    assert len(set(totals)) == 3  # each replay computed its own pixels' loss
+
+
+def test_a_capture_that_fails_leaves_the_scale_to_eager_evaluations(monkeypatch):
+    """A read-back during capture (what w2 and sliced do) makes capture fail: a warning, then eager."""
+    from regionstyle import cuda_graph
+
+    problem, encoder, content = _mobilenet_problem()
+    real = cuda_graph.loss_terms
+
+    def reads_back(*args, **kwargs):
+        terms = real(*args, **kwargs)
+        float(terms["total"])  # a synchronisation, illegal while a stream is captured
+        return terms
+
+    monkeypatch.setattr(cuda_graph, "loss_terms", reads_back)
+    eager = _eager(problem, encoder, None)
+    graphed = cuda_graph.GraphedEvaluation(problem, encoder, autocast_dtype=None, fallback=eager)
+    for step in range(2):
+        pixels = (content + 0.1 * step)[None].clamp(0, 1)
+        graph_pixels, eager_pixels = pixels.clone().requires_grad_(True), pixels.clone().requires_grad_(True)
+        loss, _ = graphed(graph_pixels)
+        eager_loss, _ = eager(eager_pixels)
+        assert graphed.failed and graphed.graph is None
+        assert math.isclose(float(loss.detach()), float(eager_loss.detach()), rel_tol=1e-5)
+        torch.testing.assert_close(graph_pixels.grad, eager_pixels.grad, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("style_loss", ["gram", "sliced"])
+def test_the_pipeline_replays_gram_scales_as_graphs(tmp_path, tiny_encoder, monkeypatch, style_loss):
+    replays = []
+    real = torch.cuda.CUDAGraph.replay
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "replay", lambda graph: replays.append(1) or real(graph))
+    _run(tmp_path, "cuda", session=Session(custom_encoder=tiny_encoder), precision="bf16", style_loss=style_loss)
+    assert (len(replays) > 10) == (style_loss == "gram")
+

@@ -191,3 +191,18 @@ def test_a_region_s_own_edge_weight_sets_the_term_in_its_part_only(tiny_encoder)
     ratio = left_only.edges.weights[:, :16] / both.edges.weights[:, :16].clamp_min(1e-12)
     assert torch.allclose(ratio[both.edges.weights[:, :16] > 0], torch.tensor(4.0))
     assert left_only.edges.weights[:, 16:].abs().max() == 0 < both.edges.weights[:, 16:].max()
+
+
+def test_only_a_gram_scale_on_a_gpu_is_replayed_as_a_cuda_graph(tiny_encoder, monkeypatch):
+    """w2 and sliced read their weights back to drop empty rows, which a graph cannot hold; a CPU has none."""
+    from regionstyle import cuda_graph
+
+    problem, _ = _edge_problem(tiny_encoder, 10.0)
+    cuda = torch.device("cuda")
+    assert cuda_graph.capturable(problem, cuda) and not cuda_graph.capturable(problem, torch.device("cpu"))
+    for loss in ("w2", "sliced"):
+        mixed = dataclasses.replace(problem, regions=(problem.regions[0], dataclasses.replace(
+            problem.regions[1], target=dataclasses.replace(problem.regions[1].target, loss=loss))))
+        assert not cuda_graph.capturable(mixed, cuda)
+    monkeypatch.setattr(cuda_graph, "ENABLED", False)
+    assert not cuda_graph.capturable(problem, cuda)
