@@ -7,13 +7,14 @@ starting from the previous scale's result upsampled. Progress goes to a callback
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -122,26 +123,48 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         start = torch.rand(content.shape, generator=torch.Generator().manual_seed(config.seed)).to(device)
     image = F.interpolate(start[None], size=steps[0][0], mode="bilinear", antialias=True)
     clock = _Clock(steps)
-    for scale, (size, iterations) in enumerate(steps):
-        image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
-        if anchor is not None and scale > 0:
-            image = _lay_in(image, anchor, size)
-        if detail_anchor is not None and scale > 0:
-            image = _lay_in_detail(image, detail_anchor, size, sigma=max(size) / max(steps[scale - 1][0]))
-        fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
-        scale_plan = plan.fine if fine else plan
-        scaled, scaled_masks = _at_size(content, masks, size)
-        work = ScaleWork(scaled, scaled_masks, regions, encoder=encoder, plan=scale_plan, config=config,
-                         long_side=max(size), target_cache=target_cache,
-                         fine_taps=plan.fine_taps)
-        if needs_tiles(size, full=tuple(content.shape[-2:])):
-            image = refine_in_tiles(image, work, iterations=iterations, clock=clock, scale=scale,
-                                    on_progress=on_progress)
-        else:
-            report = clock.reporter(scale, size, on_progress, evaluations=iterations)
-            image = run_scale(image, work.problem(), encoder, config=config, iterations=iterations, report=report)
-        release_freed_memory()
+    with _convolutions_for(encoder, device):
+        for scale, (size, iterations) in enumerate(steps):
+            image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+            if anchor is not None and scale > 0:
+                image = _lay_in(image, anchor, size)
+            if detail_anchor is not None and scale > 0:
+                image = _lay_in_detail(image, detail_anchor, size, sigma=max(size) / max(steps[scale - 1][0]))
+            fine = scale > 0 and plan.fine is not None and max(size) > FINE_ABOVE
+            scale_plan = plan.fine if fine else plan
+            scaled, scaled_masks = _at_size(content, masks, size)
+            work = ScaleWork(scaled, scaled_masks, regions, encoder=encoder, plan=scale_plan, config=config,
+                             long_side=max(size), target_cache=target_cache,
+                             fine_taps=plan.fine_taps)
+            if needs_tiles(size, full=tuple(content.shape[-2:])):
+                image = refine_in_tiles(image, work, iterations=iterations, clock=clock, scale=scale,
+                                        on_progress=on_progress)
+            else:
+                report = clock.reporter(scale, size, on_progress, evaluations=iterations)
+                image = run_scale(image, work.problem(), encoder, config=config, iterations=iterations, report=report)
+            release_freed_memory()
     return image[0].clamp(0, 1)
+
+
+@contextlib.contextmanager
+def _convolutions_for(encoder: FeatureEncoder, device: torch.device) -> Iterator[None]:
+    """cuDNN off while MobileNetV2 runs on a GPU, restored after.
+
+    cuDNN spent 1.5-3 s on the first forward and on the first backward of every new input size (each
+    scale, each style exemplar: about 10 s of a 20 s run at 512 px on an H100), while PyTorch's own kernels
+    took 0.02-0.2 s for the first and the same 5-12 ms after (benchmarks/README.md). VGG19's large
+    convolutions were not measured without cuDNN, so it keeps it. Only the ``enabled`` flag is touched:
+    a user's ``benchmark`` or ``deterministic`` choice stays as it was.
+    """
+    if device.type != "cuda" or encoder.info.name != "mobilenet_v2":
+        yield
+        return
+    enabled = torch.backends.cudnn.enabled
+    torch.backends.cudnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.enabled = enabled
 
 
 def _at_size(content: torch.Tensor, masks: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -180,3 +180,17 @@ def test_the_pipeline_replays_gram_scales_as_graphs(tmp_path, tiny_encoder, monk
     _run(tmp_path, "cuda", session=Session(custom_encoder=tiny_encoder), precision="bf16", style_loss=style_loss)
     assert (len(replays) > 10) == (style_loss == "gram")
 
+
+@pytest.mark.parametrize("bundled", [True, False], ids=["mobilenet", "other"])
+def test_cudnn_is_off_while_mobilenet_optimises_and_as_it_was_after(tmp_path, tiny_encoder, monkeypatch, bundled):
+    """cuDNN's first call per input size cost seconds with MobileNetV2 (benchmarks/README.md)."""
+    from regionstyle import optimize
+
+    seen = []
+    real = optimize.build_problem
+    monkeypatch.setattr(optimize, "build_problem",
+                        lambda *a, **k: seen.append(torch.backends.cudnn.enabled) or real(*a, **k))
+    session = Session() if bundled else Session(custom_encoder=tiny_encoder)
+    _run(tmp_path, "cuda", session=session, precision="bf16", encoder="auto")
+    assert seen and set(seen) == {not bundled}
+    assert torch.backends.cudnn.enabled
