@@ -76,7 +76,9 @@ class GraphedEvaluation:
         self.pixels = pixels.detach().clone().requires_grad_(True)
         graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(graph):
+            # thread_local: a host application's other threads may use the GPU meanwhile; only this
+            # thread's calls are checked (a conflict then fails this capture, which falls back to eager).
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 _, self.values = self._run(self.pixels)
         except RuntimeError as error:  # an operation the graph cannot hold: evaluate eagerly from here on
             log.warning("CUDA graph capture failed (%s); evaluating this scale eagerly", error)

@@ -154,7 +154,8 @@ def _convolutions_for(encoder: FeatureEncoder, device: torch.device) -> Iterator
     scale, each style exemplar: about 10 s of a 20 s run at 512 px on an H100), while PyTorch's own kernels
     took 0.02-0.2 s for the first and the same 5-12 ms after (benchmarks/README.md). VGG19's large
     convolutions were not measured without cuDNN, so it keeps it. Only the ``enabled`` flag is touched:
-    a user's ``benchmark`` or ``deterministic`` choice stays as it was.
+    a user's ``benchmark`` or ``deterministic`` choice stays as it was. The flag is the process's: another
+    thread's convolutions meanwhile (a host application's) run without cuDNN too, slower but correct.
     """
     if device.type != "cuda" or encoder.info.name != "mobilenet_v2":
         yield
