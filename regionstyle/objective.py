@@ -86,11 +86,14 @@ class LossWeights:
 class EdgeTerm:
     """The photo's edges at one scale: ``target`` (h, w), the Laplacian of its luminance pooled ``pool`` x
     ``pool`` (:func:`regionstyle.losses.luminance_laplacian`), and per-cell ``weights`` (h, w), already
-    divided by the photo's own weighted edge energy so that losing every edge costs about the edge weight."""
+    divided by the photo's own weighted edge energy so that losing every edge costs about the edge weight.
+    ``magnitude_weights`` (h, w): cells where only the edge's magnitude |Laplacian| is held, not its sign
+    (borders between two styles, which decide there which side is the brighter)."""
 
     target: torch.Tensor
     weights: torch.Tensor
     pool: int
+    magnitude_weights: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,7 @@ def loss_terms(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncod
                                          term.target.color_cov)
                   for term in problem.regions if term.use_color), image.new_zeros(()))
     # The edge weights carry their own scale (a per-cell map, see EdgeTerm), so no global factor here.
-    edges = (image.new_zeros(()) if problem.edges is None else
-             edge_loss(luminance_laplacian(image[0], problem.edges.pool), problem.edges.target, problem.edges.weights))
+    edges = image.new_zeros(()) if problem.edges is None else _edge_distance(image, problem.edges)
     total = (weights.style * style + weights.content * content + weights.tv * smooth + weights.color * colour
              + edges)
     return {"style": style, "content": content, "tv": smooth, "color": colour, "edges": edges, "total": total}
@@ -188,6 +190,14 @@ def term_values(terms: dict[str, torch.Tensor]) -> dict[str, float]:
     """The terms as floats, read back in one transfer (six reads were six waits for a GPU)."""
     values = torch.stack([value.detach().float() for value in terms.values()]).tolist()
     return dict(zip(terms, values))
+
+
+def _edge_distance(image: torch.Tensor, edges: EdgeTerm) -> torch.Tensor:
+    laplacian = luminance_laplacian(image[0], edges.pool)
+    distance = edge_loss(laplacian, edges.target, edges.weights)
+    if edges.magnitude_weights is not None:
+        distance = distance + edge_loss(laplacian.abs(), edges.target.abs(), edges.magnitude_weights)
+    return distance
 
 
 def _region_style(features: dict[str, torch.Tensor], pooled: dict[str, torch.Tensor], term: RegionTerm,

@@ -48,6 +48,9 @@ LBFGS_HISTORY = 20
 # The edge term compares the photo's and the output's Laplacians on 2x2-pooled luminance: windows and
 # cornices (a few pixels across at 512 px) survive the pooling, the style's single-pixel grain does not count.
 EDGE_POOL = 2
+# Cells (of EDGE_POOL px) on each side of a border between two styles where the edge term holds only the
+# edge's magnitude, not its sign (:func:`_style_borders`).
+STYLE_BORDER_CELLS = 3
 # (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
 TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 
@@ -386,8 +389,30 @@ def _edge_term(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Sty
     target = luminance_laplacian(content, EDGE_POOL)
     strength = F.avg_pool2d(target.abs()[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
     energy = float((strength * target**2).sum().clamp_min(1e-12))
-    cell_weights = resize_masks(weight_map[None], tuple(target.shape))[0]
-    return EdgeTerm(target=target, weights=cell_weights * strength / energy, pool=EDGE_POOL)
+    weights = resize_masks(weight_map[None], tuple(target.shape))[0] * strength / energy
+    borders = _style_borders(masks, regions, tuple(target.shape))
+    return EdgeTerm(target=target, weights=weights * (1 - borders), pool=EDGE_POOL,
+                    magnitude_weights=weights * borders)
+
+
+def _style_borders(masks: torch.Tensor, regions: Sequence[StyledRegion], size: tuple[int, int]) -> torch.Tensor:
+    """(h, w) in [0, 1] at ``size``: 1 within ``STYLE_BORDER_CELLS`` of where two different styles meet.
+
+    There the two styles decide the contrast's sign, not the photo: held to the photo's signed edge, a
+    skyline kept a pale halo of the photo's sky beside a tower whose sky turned dark blue and whose stone
+    gold. The edge term holds only the edge's magnitude there (:class:`regionstyle.objective.EdgeTerm`).
+    Borders of regions in the same style, and of kept regions, keep their edges whole.
+    """
+    styles: dict[tuple[str, str | None], torch.Tensor] = {}
+    for region in regions:
+        key = (region.source.key, region.coarse.key if region.coarse is not None else None)
+        mask = resize_masks(masks[region.index][None], size)[0]
+        styles[key] = torch.maximum(styles[key], mask) if key in styles else mask
+    if len(styles) < 2:
+        return masks.new_zeros(size)
+    width = 2 * STYLE_BORDER_CELLS + 1
+    near = F.max_pool2d(torch.stack(list(styles.values()))[None], width, stride=1, padding=STYLE_BORDER_CELLS)[0]
+    return near.topk(2, dim=0).values[1]  # the second style's presence nearby: > 0 only where two meet
 
 
 def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *, config: TransferConfig,

@@ -206,3 +206,27 @@ def test_only_a_gram_scale_on_a_gpu_is_replayed_as_a_cuda_graph(tiny_encoder, mo
         assert not cuda_graph.capturable(mixed, cuda)
     monkeypatch.setattr(cuda_graph, "ENABLED", False)
     assert not cuda_graph.capturable(problem, cuda)
+
+
+def test_the_edge_term_holds_only_the_magnitude_where_two_styles_meet(tiny_encoder):
+    """Along a border between two styles (a skyline) only the edge's magnitude is held, not its sign; the
+    same edge between two regions of one style is held whole, and so is a window's inside a region."""
+    from regionstyle.optimize import STYLE_BORDER_CELLS, ScaleWork
+
+    encoder, plan = tiny_encoder
+    content, masks, regions = _problem()
+    content = torch.full_like(content, 0.6)
+    content[:, :, 32:] = 0.2  # the region border is a luminance edge
+    content[:, 12:36, 8:20] = 0.9  # a window in the left region
+    weights = {}
+    for case, pair in (("two styles", regions), ("one style", [regions[0], dataclasses.replace(
+            regions[1], source=regions[0].source)])):
+        work = ScaleWork(content, masks, pair, encoder=encoder, plan=plan,
+                         config=TransferConfig(precision="fp32", edge_weight=10.0), long_side=64, target_cache=None)
+        edges = work.problem().edges  # (24, 32) cells of 2x2 px, the border at column 16
+        weights[case] = (edges.weights, edges.magnitude_weights)
+    border = slice(16 - STYLE_BORDER_CELLS, 16 + STYLE_BORDER_CELLS)
+    signed, magnitude = weights["two styles"]
+    assert signed[:, border].max() == 0 < magnitude[:, 15:17].min()  # the edge's strength, not its sign
+    assert signed[6:18, 3:11].max() > 0 and magnitude[6:18, 3:11].max() == 0  # the window's edges, whole
+    assert weights["one style"][0][:, 15:17].min() > 0 and weights["one style"][1].max() == 0
