@@ -392,7 +392,7 @@ def _edge_term(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Sty
     weights = resize_masks(weight_map[None], tuple(target.shape))[0] * strength / energy
     borders = _style_borders(masks, regions, tuple(target.shape))
     return EdgeTerm(target=target, weights=weights * (1 - borders), pool=EDGE_POOL,
-                    magnitude_weights=weights * borders)
+                    magnitude_weights=weights * borders if float(borders.max()) > 0 else None)
 
 
 def _style_borders(masks: torch.Tensor, regions: Sequence[StyledRegion], size: tuple[int, int]) -> torch.Tensor:

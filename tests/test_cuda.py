@@ -156,7 +156,7 @@ def test_a_capture_that_fails_leaves_the_scale_to_eager_evaluations(monkeypatch)
 
     def reads_back(*args, **kwargs):
         terms = real(*args, **kwargs)
-        float(terms["total"])  # a synchronisation, illegal while a stream is captured
+        float(terms["total"].detach())  # a synchronisation, illegal while a stream is captured
         return terms
 
     monkeypatch.setattr(cuda_graph, "loss_terms", reads_back)
