@@ -63,8 +63,10 @@ def problem_for(photo: str, loss: str, *, encoder_name: str, size: int, session:
     content, plan, encoder = caught["content"], caught["plan"], caught["encoder"]
     size_hw = tuple(content.shape[-2:])
     use = plan.fine if plan.fine is not None and max(size_hw) > optimize.FINE_ABOVE else plan
-    problem = optimize.build_problem(content, caught["masks"], caught["regions"], size=size_hw, encoder=encoder,
-                                     plan=use, config=config, target_cache=session.targets)
+    work = optimize.ScaleWork(content, caught["masks"], caught["regions"], encoder=encoder, plan=use,
+                              config=config, long_side=max(size_hw), target_cache=session.targets,
+                              fine_taps=plan.fine_taps)
+    problem = work.problem()
     start = caught["init"] if caught.get("init") is not None else content
     if not with_owner:
         return problem, encoder, start[None]
