@@ -167,8 +167,10 @@ def loss_terms(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncod
                         enabled=autocast_dtype is not None, cache_enabled=autocast_cache):
         # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
         features = encoder(image.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
-    # (h*w, C) rows: a view of channels-last maps (no copy), still in the autocast dtype.
-    features = {tap: f[0].permute(1, 2, 0).reshape(-1, f.shape[1]) for tap, f in features.items()}
+    # (h*w, C) rows: a view of channels-last maps (no copy), still in the autocast dtype. Reshaped whole, not
+    # indexed (f[0]): the backward of an index allocates an NCHW gradient, which the encoder's channels-last
+    # backward (its softmax) then copied back: two copies of every tap per evaluation, 15% of one at 512 px.
+    features = {tap: f.permute(0, 2, 3, 1).reshape(-1, f.shape[1]) for tap, f in features.items()}
     weights = problem.weights
     pooled = {tap: features[tap].index_select(0, positions) for tap, positions in problem.gathers.items()}
     style = sum((_region_style(features, pooled, term, problem.plan) for term in problem.regions),
