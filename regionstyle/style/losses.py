@@ -27,7 +27,7 @@ import torch
 
 from regionstyle.config import STYLE_LOSS_NAMES
 from regionstyle.style import stats
-from regionstyle.style.gram import gram_distance, masked_gram_rows
+from regionstyle.style.gram import masked_gram_distance, masked_gram_rows
 
 # Sliced Wasserstein: directions per tap (K = channels, as Heitz et al.) and quantile levels kept.
 QUANTILE_LEVELS = 1024
@@ -84,7 +84,7 @@ def _gram_combine(parts: Sequence[tuple[torch.Tensor, float]]) -> GramTarget:
 
 
 def _gram_distance(rows: torch.Tensor, weights: torch.Tensor, target: GramTarget) -> torch.Tensor:
-    return gram_distance(masked_gram_rows(rows, weights), target.gram) / target.norm
+    return masked_gram_distance(rows, weights, target.gram) / target.norm
 
 
 def _moments(rows: torch.Tensor, weights: torch.Tensor | None, seed: int = 0
