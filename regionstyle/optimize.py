@@ -453,13 +453,19 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
 def _evaluation(problem: ScaleProblem, encoder: FeatureEncoder, dtype: torch.dtype | None,
                 device: torch.device) -> cuda_graph.Evaluation:
     """Loss and gradient of the pixels: replayed as a CUDA graph where the scale allows it, else eager."""
+    eager = eager_evaluation(problem, encoder, dtype)
+    if cuda_graph.capturable(problem, device):
+        return cuda_graph.GraphedEvaluation(problem, encoder, autocast_dtype=dtype, fallback=eager)
+    return eager
+
+
+def eager_evaluation(problem: ScaleProblem, encoder: FeatureEncoder, dtype: torch.dtype | None
+                     ) -> cuda_graph.Evaluation:
+    """Loss and gradient of the pixels, op by op (the gradient left in pixels.grad)."""
     def eager(pixels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         loss, terms = evaluate(pixels, problem, encoder, autocast_dtype=dtype)
         loss.backward()
         return loss, terms
-
-    if cuda_graph.capturable(problem, device):
-        return cuda_graph.GraphedEvaluation(problem, encoder, autocast_dtype=dtype, fallback=eager)
     return eager
 
 

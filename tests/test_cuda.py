@@ -16,6 +16,7 @@ from regionstyle import pipeline
 from regionstyle.config import make_config
 from regionstyle.datatypes import LoadedImage
 from regionstyle.rules import load_ruleset
+from regionstyle.optimize import eager_evaluation
 from regionstyle.session import Session, resolve_device
 from regionstyle.style import gram as gram_stats
 from tests.paths import SAMPLES
@@ -109,16 +110,6 @@ def _mobilenet_problem(style_loss: str = "gram"):
     return work.problem(), encoder, content.to(device)
 
 
-def _eager(problem, encoder, dtype):
-    from regionstyle.objective import evaluate
-
-    def run(pixels):
-        loss, terms = evaluate(pixels, problem, encoder, autocast_dtype=dtype)
-        loss.backward()
-        return loss, terms
-    return run
-
-
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_a_graphed_evaluation_gives_the_eager_loss_and_gradient(precision):
     """The first call warms up and captures; later ones replay the graph on new pixels. Each gives what an
@@ -129,14 +120,15 @@ def test_a_graphed_evaluation_gives_the_eager_loss_and_gradient(precision):
     problem, encoder, content = _mobilenet_problem()
     assert problem.edges is not None
     dtype = autocast_dtype(precision, content.device)
-    graphed = GraphedEvaluation(problem, encoder, autocast_dtype=dtype, fallback=_eager(problem, encoder, dtype))
+    eager = eager_evaluation(problem, encoder, dtype)
+    graphed = GraphedEvaluation(problem, encoder, autocast_dtype=dtype, fallback=eager)
     tolerance = 1e-4 if precision == "fp32" else 2e-2
     totals = []
     for step in range(3):
         pixels = (content + 0.2 * step * torch.rand_like(content)).clamp(0, 1)[None]
         graph_pixels, eager_pixels = pixels.clone().requires_grad_(True), pixels.clone().requires_grad_(True)
         loss, terms = graphed(graph_pixels)
-        eager_loss, eager_terms = _eager(problem, encoder, dtype)(eager_pixels)
+        eager_loss, eager_terms = eager(eager_pixels)
         assert graphed.graph is not None and not graphed.failed
         assert abs(float(loss) - float(eager_loss.detach())) <= tolerance * float(eager_loss.detach())
         for name, value in eager_terms.items():
@@ -160,7 +152,7 @@ def test_a_capture_that_fails_leaves_the_scale_to_eager_evaluations(monkeypatch)
         return terms
 
     monkeypatch.setattr(cuda_graph, "loss_terms", reads_back)
-    eager = _eager(problem, encoder, None)
+    eager = eager_evaluation(problem, encoder, None)
     graphed = cuda_graph.GraphedEvaluation(problem, encoder, autocast_dtype=None, fallback=eager)
     for step in range(2):
         pixels = (content + 0.1 * step)[None].clamp(0, 1)
