@@ -250,7 +250,8 @@ def benchmark(variants: list[Variant], *, photos: tuple[str, ...] = PHOTOS, size
               out_dir: Path = Path("/tmp"), scorer: Scorer | None = None) -> dict[str, list[PhotoRun]]:
     """Run every variant on every photo; prints the tables as it goes and returns the runs per variant tag.
 
-    Each photo's scores are also appended to ``out_dir/results.jsonl`` as soon as it is done.
+    Each photo's scores are also written to ``out_dir/results.jsonl`` as soon as it is done (replacing an
+    earlier line of the same variant, size and photo, so a rerun into the same folder is not counted twice).
     """
     from regionstyle.session import Session
 
@@ -261,14 +262,23 @@ def benchmark(variants: list[Variant], *, photos: tuple[str, ...] = PHOTOS, size
         runs = []
         for photo in photos:
             runs.append(run_photo(photo, variant, size=size, scorer=scorer, out_dir=out_dir, session=session))
-            with open(out_dir / "results.jsonl", "a", encoding="utf-8") as log:
-                log.write(json.dumps({"variant": variant.tag, "size": size, **asdict(runs[-1])}) + "\n")
+            record_result(out_dir / "results.jsonl", {"variant": variant.tag, "size": size, **asdict(runs[-1])})
         print_table(variant.tag, runs)
         results[variant.tag] = runs
     print("\n" + SUMMARY_HEAD)
     for tag, runs in results.items():
         print(summary_line(tag, runs))
     return results
+
+
+def record_result(log: Path, result: dict[str, Any]) -> None:
+    """Append ``result`` to the JSON-lines ``log``, dropping any earlier line of its variant, size and photo."""
+    def key(entry: dict[str, Any]) -> tuple:
+        return entry["variant"], entry["size"], entry["photo"]
+
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    kept = [line for line in lines if line.strip() and key(json.loads(line)) != key(result)]
+    log.write_text("".join(line + "\n" for line in [*kept, json.dumps(result)]), encoding="utf-8")
 
 
 HEAD = (f"{'photo':<22} {'region':<9} {'style':<22} {'area':>5} {'own':>6} {'other':>6} {'ratio':>6} "
