@@ -63,7 +63,10 @@ def masked_gram_distance(rows: torch.Tensor, weights: torch.Tensor, target: torc
     the gradient is one product: with G = X^T D X / W (D = diag(weights), W = sum of weights) and the loss
     mean((G - T)^2) over C x C entries, dL/dX = D X (E + E^T) 2 / (C^2 W), E = G - T. That is 35-40% less
     time for the style term's forward and backward (rows of 192-49152 x 32-576, float32, two threads).
-    rows: (N, C); weights: (N,), not differentiated; target: (C, C).
+    G and T are symmetric, so E + E^T is taken as 2 E: adding a transposed 576 x 576 matrix took 2.4 of
+    the backward's 5.2 ms at block 14 (300 rows, one thread); what is left out is float rounding.
+    rows: (N, C); weights: (N,), not differentiated; target: (C, C), a Gram (symmetric, as every style
+    target is: an exemplar's Gram, or a blend of Grams).
     """
     return _MaskedGramDistance.apply(rows, weights, target)
 
@@ -81,7 +84,7 @@ class _MaskedGramDistance(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         weighted, difference, total = ctx.saved_tensors
-        step = (difference + difference.T) * (2 * grad / (difference.numel() * total))
+        step = difference * (4 * grad / (difference.numel() * total))  # (E + E^T) 2 = 4 E: E is symmetric
         return weighted @ step.to(weighted.dtype), None, None
 
 
