@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 
 from regionstyle.encoder import FeatureEncoder
-from regionstyle.objective import ScaleProblem, loss_terms
+from regionstyle.objective import ScaleProblem, loss_terms, stacked_terms
 
 log = logging.getLogger(__name__)
 
@@ -93,4 +93,4 @@ class GraphedEvaluation:
                            autocast_cache=False)
         terms["total"].backward()
         self.names = list(terms)
-        return terms["total"], torch.stack([value.detach().float() for value in terms.values()])
+        return terms["total"], stacked_terms(terms)

@@ -190,8 +190,12 @@ def loss_terms(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncod
 
 def term_values(terms: dict[str, torch.Tensor]) -> dict[str, float]:
     """The terms as floats, read back in one transfer (six reads were six waits for a GPU)."""
-    values = torch.stack([value.detach().float() for value in terms.values()]).tolist()
-    return dict(zip(terms, values))
+    return dict(zip(terms, stacked_terms(terms).tolist()))
+
+
+def stacked_terms(terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The terms as one float tensor, in the dict's order, detached (nothing read back)."""
+    return torch.stack([value.detach().float() for value in terms.values()])
 
 
 def _edge_distance(image: torch.Tensor, edges: EdgeTerm) -> torch.Tensor:
