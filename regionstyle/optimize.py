@@ -453,8 +453,7 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
             optimizer.step(closure)
     else:
         raise ValueError(f"optimizer {config.optimizer!r}: expected 'lbfgs' or 'adam'")
-    with torch.no_grad():
-        result = pixels.image()
+    result = pixels.image().detach()  # with one level, the optimised leaf itself
     finite.check_pixels(result)  # a last step may follow a non-finite gradient
     return result.clamp(0, 1).contiguous()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import pytest
 import torch
 
 from regionstyle import optimize as optimize_module
@@ -77,6 +78,14 @@ def test_each_region_ends_closer_to_its_own_style(tiny_encoder):
             own = masked_gram(features, small[index])
             distances = [torch.mean((own - t) ** 2).item() for t in targets]
             assert distances[index] < distances[1 - index], (tap, index, distances)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_the_result_is_a_plain_image_whatever_the_optimiser_moved(tiny_encoder, optimizer):
+    """L-BFGS moves a pyramid, Adam the pixels themselves: either way the result carries no gradient."""
+    result, _, _ = _run(tiny_encoder, optimizer=optimizer, learning_rate=0.05)
+    assert not result.requires_grad and result.grad_fn is None
+    result.numpy()  # what the pipeline does with it
 
 
 def test_adam_also_lowers_the_loss(tiny_encoder):
