@@ -1,7 +1,7 @@
 """Benchmark: how fast L-BFGS lowers the loss on the pixels and on their Laplacian pyramid.
 
     python benchmarks/bench_pyramid.py [--levels 1 3 4] [--gains 0.5] [--size 256] [--iterations 200]
-                                       [--photos tubingen_neckarfront ...]
+                                       [--photos tubingen_neckarfront ...] [--encoder random]
 
 Runs the quality benchmark's rules (benchmarks/quality.py: sky Starry Night, building Klimt, a third class
 The Great Wave) through the real pipeline at one scale (``--size`` is the only scale when it is at most the
@@ -31,7 +31,8 @@ from quality import DATA, rules_for  # noqa: E402
 MARKS = (0.125, 0.25, 0.5, 1.0)
 
 
-def loss_trace(photo: str, *, levels: int, gain: float, size: int, iterations: int) -> tuple[list[float], float]:
+def loss_trace(photo: str, *, levels: int, gain: float, size: int, iterations: int,
+               encoder: str) -> tuple[list[float], float]:
     """(total loss after each evaluation, seconds) of one single-scale run with this pyramid."""
     from regionstyle import io, pipeline, pyramid
     from regionstyle.config import make_config
@@ -41,7 +42,7 @@ def loss_trace(photo: str, *, levels: int, gain: float, size: int, iterations: i
     pyramid.LEVELS, pyramid.GAIN = levels, gain  # run_scale reads them at each scale
     try:
         ruleset = load_ruleset(rules_for(photo))
-        config = make_config(ruleset.defaults, size=size, iterations=iterations, threads=1)
+        config = make_config(ruleset.defaults, size=size, iterations=iterations, threads=1, encoder=encoder)
         losses: list[float] = []
         started = time.perf_counter()
         pipeline.run(io.read_image(DATA / "photos" / f"{photo}.jpg"), ruleset, config,
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--gains", type=float, nargs="+", default=[0.5])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--encoder", default="auto", help="auto (the bundled MobileNetV2), random (VGG19-shaped)")
     parser.add_argument("--photos", nargs="+", default=["tubingen_neckarfront", "dc_logan_circle_rowhouses_ccbysa40",
                                                         "dc_u_street_nw_ccbysa20", "small264_toronto_skyline_cc0"])
     args = parser.parse_args()
@@ -78,7 +80,8 @@ def main() -> None:
                                                   for gain in args.gains]
     for photo in args.photos:
         runs = {f"levels {levels}" + (f", gain {gain}" if levels > 1 else ""):
-                loss_trace(photo, levels=levels, gain=gain, size=args.size, iterations=args.iterations)
+                loss_trace(photo, levels=levels, gain=gain, size=args.size, iterations=args.iterations,
+                           encoder=args.encoder)
                 for levels, gain in settings}
         report(photo, runs)
     print(f"load {os.getloadavg()[0]:.2f}")

@@ -75,10 +75,9 @@ def _choice(*choices: str, per_rule: bool = False) -> SettingRule:
 SETTINGS: tuple[Setting, ...] = (
     Setting("size", _int(MIN_SIDE, MAX_SIDE), None, "Output long side in pixels [default: the input's].",
             metavar="PIXELS"),
-    # 140, not 200, since L-BFGS moves the pixels' Laplacian pyramid (regionstyle/pyramid.py): as strong a
-    # style on the ten shared photos at 512 px in 30% less time (benchmarks/README.md).
-    Setting("iterations", _int(1, 100_000), 140,
-            "Iterations at the coarsest scale; each finer scale runs a third as many."),
+    Setting("iterations", _int(1, 100_000), None,
+            "Iterations at the coarsest scale; each finer scale runs a third as many [default: the encoder's "
+            "own: 140 for the bundled MobileNetV2, 200 for VGG]."),
     Setting("scales", SettingRule("ints", low=MIN_SIDE, high=MAX_SIDE), None,
             "Long sides of the coarse-to-fine scales, e.g. [256, 512, 1024] [default: doubling from "
             "coarse_start up to the output size].", cli=False),
@@ -174,7 +173,7 @@ def make_config(defaults: Mapping[str, Any] | None = None, **given: Any) -> Tran
     config = TransferConfig(**values)
     if config.preview:
         config = replace(config, size=min(config.size or PREVIEW_SIDE, PREVIEW_SIDE),
-                         iterations=min(config.iterations, PREVIEW_ITERATIONS),
+                         iterations=min(config.iterations or PREVIEW_ITERATIONS, PREVIEW_ITERATIONS),
                          coarse_start=min(config.coarse_start, PREVIEW_SIDE // 2),
                          scales=None if config.scales is None else
                          tuple(side for side in config.scales if side <= PREVIEW_SIDE) or (PREVIEW_SIDE,))

@@ -147,7 +147,7 @@ def check_run(size: tuple[int, int], config: TransferConfig, *, what: str, devic
     encoder_name = name or encoder[0].info.name
     _check_short_side((height, width), size, minimum, what=what, encoder=encoder_name, config=config)
     _check_run_memory(height, width, config, minimum=minimum, encoder=encoder_name, what=what, device=device)
-    scales = schedule(height, width, coarse_start=config.coarse_start, iterations=config.iterations,
+    scales = schedule(height, width, coarse_start=config.coarse_start, iterations=1,  # sizes only
                       scales=config.scales, min_side=minimum)
     coarse, fine = max(scales[0][0]), max(height, width)
     for ref in style_images:
@@ -220,7 +220,7 @@ def run_memory(height: int, width: int, config: TransferConfig, *, minimum: int,
     full-size images it keeps throughout."""
     from regionstyle.optimize import schedule
 
-    steps = schedule(height, width, coarse_start=config.coarse_start, iterations=config.iterations,
+    steps = schedule(height, width, coarse_start=config.coarse_start, iterations=1,  # sizes only
                      scales=config.scales, min_side=minimum)
     worked = max(largest_piece(size, full=(height, width)) for size, _ in steps)
     return BASE_BYTES + worked * bytes_per_pixel + height * width * HELD_BYTES_PER_PIXEL

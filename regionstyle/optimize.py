@@ -119,7 +119,8 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
     scales made of the region (the coarse part's motifs and colours) stays underneath.
     """
     device = content.device
-    steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=config.iterations,
+    iterations = config.iterations if config.iterations is not None else plan.iterations
+    steps = schedule(*content.shape[-2:], coarse_start=config.coarse_start, iterations=iterations,
                      scales=config.scales, min_side=smallest_side(encoder, plan.taps))
     torch.manual_seed(config.seed)
     start = init if init is not None else content
@@ -420,8 +421,8 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
               iterations: int, report: Callable[[int, dict[str, float]], None]) -> torch.Tensor:
     """Optimise the pixels of one scale; returns the (1, 3, h, w) result clamped to [0, 1].
 
-    L-BFGS moves the pixels' Laplacian pyramid (:mod:`regionstyle.pyramid`): the same loss, reached in
-    fewer evaluations. Adam scales every variable by its own gradient history, which a change of variables
+    L-BFGS moves the pixels' Laplacian pyramid (:mod:`regionstyle.pyramid`): a lower loss in as many
+    evaluations. Adam scales every variable by its own gradient history, which a change of variables
     does not help, so it moves the pixels themselves.
     """
     pixels = PixelPyramid(image, levels=pyramid.LEVELS if config.optimizer == "lbfgs" else 1, gain=pyramid.GAIN)

@@ -239,3 +239,17 @@ def test_the_edge_term_holds_only_the_magnitude_where_two_styles_meet(tiny_encod
     assert signed[:, border].max() == 0 < magnitude[:, 15:17].min()  # the edge's strength, not its sign
     assert signed[6:18, 3:11].max() > 0 and magnitude[6:18, 3:11].max() == 0  # the window's edges, whole
     assert weights["one style"][0][:, 15:17].min() > 0 and weights["one style"][1] is None
+
+
+def test_without_iterations_set_the_encoder_plan_decides_them(tiny_encoder):
+    encoder, plan = tiny_encoder
+    content, masks, regions = _problem()
+    counts = {}
+    for name, config, layer_plan in [
+            ("plan", TransferConfig(coarse_start=64, precision="fp32"), dataclasses.replace(plan, iterations=12)),
+            ("config", TransferConfig(coarse_start=64, precision="fp32", iterations=15),
+             dataclasses.replace(plan, iterations=12))]:
+        seen = []
+        optimize(content, masks, regions, encoder=encoder, plan=layer_plan, config=config, on_progress=seen.append)
+        counts[name] = seen[0].iterations
+    assert counts == {"plan": 12, "config": 15}

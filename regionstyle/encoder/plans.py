@@ -17,6 +17,8 @@ class LayerPlan:
         softmax_channels` of the activations rather than the activations (applied by ``load_encoder``).
     antialias: blur before the network's strided convolutions (applied by ``load_encoder``; see
         :func:`regionstyle.encoder.mobilenet._blur_before_strides`).
+    iterations: the coarsest scale's evaluations where the config sets none: how many this network's
+        loss needs, measured per network.
     """
 
     style: tuple[tuple[str, float], ...]
@@ -25,6 +27,7 @@ class LayerPlan:
     fine: LayerPlan | None = None
     softmax_temperature: float | None = None
     antialias: bool = False
+    iterations: int = 200
 
     @property
     def taps(self) -> tuple[str, ...]:
@@ -74,9 +77,12 @@ LAYER_PLANS: dict[str, LayerPlan] = {
     # Blurring before the strided convolutions (antialias) turned pixel speckle into longer strokes.
     # Its fine plan stops the pass at block 4 (stride 4), which also makes the content tap shallower there:
     # a 512 px run took 38-40 s against 45-50 s, with the same quality on the ten shared photos.
+    # 140 evaluations at the coarsest scale: on the pixels' Laplacian pyramid (regionstyle/pyramid.py) they
+    # styled the ten shared photos as strongly as 200 on the pixels had. With the VGG19-shaped random
+    # network the pyramid lowered the loss no faster by the end, so the VGG plans keep 200.
     "mobilenet_v2": LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0),
                                      ("b7_expand", 1.0), ("b14_expand", 1.0)), content="b7_expand",
-                              softmax_temperature=1.0, antialias=True,
+                              softmax_temperature=1.0, antialias=True, iterations=140,
                               fine=LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0)),
                                              content="b4_expand", softmax_temperature=1.0, antialias=True)),
 }
