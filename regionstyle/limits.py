@@ -5,7 +5,7 @@ Two limits, each with a message that says the limit and how to get under it:
 - the **smallest usable side**: the encoder's deepest tapped layer must keep at least one position. It is
   derived from the network's own geometry (the convolutions and pools before each tap, replayed on sizes
   by :func:`regionstyle.encoder.guides.output_size`): VGG's four 2x2 pools need 16 px. The optimiser's
-  coarse scales never go below it either (:func:`regionstyle.optimize.schedule`'s ``min_side``).
+  coarse scales never go below it either (:func:`regionstyle.optimize.scale_sizes`' ``min_side``).
 - the **memory** a run needs, from the working size: measured peak resident memory grows by about 2.7 kB
   per working pixel for MobileNetV2 and 4.0 kB for VGG19-sized networks (fp32, L-BFGS, two styled regions;
   256 -> 768 px and 256 -> 640 px runs), on top of about 1 GB for the program and its models. Scales over
@@ -139,7 +139,7 @@ def check_run(size: tuple[int, int], config: TransferConfig, *, what: str, devic
     if not optimising:
         return
     from regionstyle.encoder.build import resolve_auto
-    from regionstyle.optimize import schedule
+    from regionstyle.optimize import scale_sizes
 
     height, width = working_size(size, config)
     name = resolve_auto(config.encoder, weights_file=config.encoder_weights)[0] if encoder is None else None
@@ -147,9 +147,8 @@ def check_run(size: tuple[int, int], config: TransferConfig, *, what: str, devic
     encoder_name = name or encoder[0].info.name
     _check_short_side((height, width), size, minimum, what=what, encoder=encoder_name, config=config)
     _check_run_memory(height, width, config, minimum=minimum, encoder=encoder_name, what=what, device=device)
-    scales = schedule(height, width, coarse_start=config.coarse_start, iterations=1,  # sizes only
-                      scales=config.scales, min_side=minimum)
-    coarse, fine = max(scales[0][0]), max(height, width)
+    sizes = scale_sizes(height, width, coarse_start=config.coarse_start, scales=config.scales, min_side=minimum)
+    coarse, fine = max(sizes[0]), max(height, width)
     for ref in style_images:
         _check_style_image(ref, coarse=coarse, fine=fine, minimum=minimum, encoder=encoder_name, device=device)
 
@@ -218,11 +217,10 @@ def run_memory(height: int, width: int, config: TransferConfig, *, minimum: int,
     """Bytes a run at ``height`` x ``width`` needs: the program, the largest piece optimised at once (a whole
     scale, or one window of a tiled scale, see :mod:`regionstyle.tiling`) at ``bytes_per_pixel``, and the
     full-size images it keeps throughout."""
-    from regionstyle.optimize import schedule
+    from regionstyle.optimize import scale_sizes
 
-    steps = schedule(height, width, coarse_start=config.coarse_start, iterations=1,  # sizes only
-                     scales=config.scales, min_side=minimum)
-    worked = max(largest_piece(size, full=(height, width)) for size, _ in steps)
+    sizes = scale_sizes(height, width, coarse_start=config.coarse_start, scales=config.scales, min_side=minimum)
+    worked = max(largest_piece(size, full=(height, width)) for size in sizes)
     return BASE_BYTES + worked * bytes_per_pixel + height * width * HELD_BYTES_PER_PIXEL
 
 

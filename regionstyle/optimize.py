@@ -75,16 +75,13 @@ class StyledRegion:
     edge_weight: float | None = None
 
 
-def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
-             scales: tuple[int, ...] | None = None, min_side: int = 8) -> list[tuple[tuple[int, int], int]]:
-    """(size, iterations) per scale, coarse to fine, ending at the full size.
+def scale_sizes(height: int, width: int, *, coarse_start: int, scales: tuple[int, ...] | None = None,
+                min_side: int = 8) -> list[tuple[int, int]]:
+    """(h, w) of each scale, coarse to fine, ending at the full size.
 
     Long sides are ``scales`` (those below the full size) when given, else they double from
     ``coarse_start``; a coarse scale whose short side would be under ``min_side`` (the encoder's smallest
-    usable side, :func:`regionstyle.limits.smallest_side`) is left out. Finer scales start from the
-    upsampled coarser result and only refine detail, so each runs a third of the iterations of the one
-    before (at least 10): a scale costs ~4x per iteration of the one before, and this keeps the finest
-    scale from dominating (measured: 1024 px default run, see benchmarks/).
+    usable side, :func:`regionstyle.limits.smallest_side`) is left out.
     """
     long_side = max(height, width)
     if scales:
@@ -95,12 +92,20 @@ def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
             halves.append(round(halves[-1] / 2))
         sides = halves[::-1]
     sides = [side for side in sides[:-1] if side * min(height, width) / long_side >= min_side] + sides[-1:]
-    plan = []
-    for step, side in enumerate(sides):
-        factor = side / long_side
-        size = (max(8, round(height * factor)), max(8, round(width * factor)))
-        plan.append((size, max(10, round(iterations / FINER_SCALE_DIVISOR**step))))
-    return plan
+    factors = [side / long_side for side in sides]
+    return [(max(8, round(height * factor)), max(8, round(width * factor))) for factor in factors]
+
+
+def schedule(height: int, width: int, *, coarse_start: int, iterations: int,
+             scales: tuple[int, ...] | None = None, min_side: int = 8) -> list[tuple[tuple[int, int], int]]:
+    """(size, iterations) per scale, coarse to fine (sizes: :func:`scale_sizes`).
+
+    Finer scales start from the upsampled coarser result and only refine detail, so each runs a third of
+    the iterations of the one before (at least 10): a scale costs ~4x per iteration of the one before, and
+    this keeps the finest scale from dominating (measured: 1024 px default run, see benchmarks/).
+    """
+    sizes = scale_sizes(height, width, coarse_start=coarse_start, scales=scales, min_side=min_side)
+    return [(size, max(10, round(iterations / FINER_SCALE_DIVISOR**step))) for step, size in enumerate(sizes)]
 
 
 def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[StyledRegion], *,

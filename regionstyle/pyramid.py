@@ -10,8 +10,8 @@ variables it is given.
 
 ``GAIN`` decides how much faster the coarse levels move: a level-k variable is scaled by GAIN^k. With 0.5
 each octave gets the same share of a step as a band of pixels would (4^k pixels x 0.5^(2k)), so the
-preconditioning comes only from the levels adding up; with 1 the loss
-fell more slowly than on plain pixels, five levels on four photos (benchmarks/README.md, *The pixels as a Laplacian pyramid*).
+preconditioning comes only from the levels adding up; with 1 (five levels, four photos) the loss fell more
+slowly than on the plain pixels (benchmarks/README.md, *The pixels as a Laplacian pyramid*).
 """
 
 from __future__ import annotations
