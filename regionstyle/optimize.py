@@ -427,10 +427,14 @@ def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncode
     """Optimise the pixels of one scale; returns the (1, 3, h, w) result clamped to [0, 1].
 
     L-BFGS moves the pixels' Laplacian pyramid (:mod:`regionstyle.pyramid`): a lower loss in as many
-    evaluations. Adam scales every variable by its own gradient history, which a change of variables
+    evaluations; near the borders between regions only the pixels move, so a coarse cell does not carry a
+    style across. Adam scales every variable by its own gradient history, which a change of variables
     does not help, so it moves the pixels themselves.
     """
-    pixels = PixelPyramid(image, levels=pyramid.LEVELS if config.optimizer == "lbfgs" else 1, gain=pyramid.GAIN)
+    levels = pyramid.LEVELS if config.optimizer == "lbfgs" else 1
+    borders = (pyramid.border_weight([term.pixel_mask for term in problem.regions], band=pyramid.BORDER_BAND)
+               if levels > 1 and problem.regions else None)
+    pixels = PixelPyramid(image, levels=levels, gain=pyramid.GAIN, coarse_weight=borders)
     evaluation = _evaluation(problem, encoder, autocast_dtype(config.precision, image.device), image.device)
     count = 0
 

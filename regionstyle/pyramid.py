@@ -24,6 +24,11 @@ import torch.nn.functional as F
 # (its coarsest cells are 4 px of the 256 px scale, not 8). benchmarks/README.md.
 LEVELS = 3
 GAIN = 0.5
+# Pixels within this distance of a border between regions are moved by the finest level only
+# (:func:`border_weight`). With the whole pyramid everywhere, the ten shared photos at 512 px showed more of
+# each painting's palette just outside its region (leak 8.7 against 7.6 on the pixels); with 4 px, 7.9,
+# and the styles as strong (benchmarks/README.md). 4 px is the coarsest level's cell at three levels.
+BORDER_BAND = 4
 # A level is not halved below this many pixels on its short side.
 SMALLEST_SIDE = 16
 
@@ -41,7 +46,8 @@ def _upsample(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False)
 
 
-def decompose(image: torch.Tensor, sizes: list[tuple[int, int]], *, gain: float = GAIN) -> list[torch.Tensor]:
+def decompose(image: torch.Tensor, sizes: list[tuple[int, int]], *, gain: float = GAIN,
+              coarse_weight: torch.Tensor | None = None) -> list[torch.Tensor]:
     """(1, C, H, W) -> the levels' variables, finest first, such that :func:`compose` gives ``image`` back."""
     levels, current = [], image
     for k in range(len(sizes) - 1):
@@ -49,32 +55,57 @@ def decompose(image: torch.Tensor, sizes: list[tuple[int, int]], *, gain: float 
         levels.append((current - _upsample(smaller, sizes[k])) / gain**k)
         current = smaller
     levels.append(current / gain ** (len(sizes) - 1))
+    if coarse_weight is not None and len(levels) > 1:  # the finest level carries what the weight holds back
+        levels[0] = image - coarse_weight * _coarse_part(levels, sizes, gain)
     return levels
 
 
-def compose(levels: list[torch.Tensor], sizes: list[tuple[int, int]], *, gain: float = GAIN) -> torch.Tensor:
-    """The image (1, C, H, W) that the levels' variables stand for (differentiable)."""
-    image = levels[-1] * gain ** (len(sizes) - 1) if len(levels) > 1 else levels[-1]
-    for k in range(len(sizes) - 2, -1, -1):
-        image = _upsample(image, sizes[k]) + (levels[k] * gain**k if k else levels[k])
-    return image
+def _coarse_part(levels: list[torch.Tensor], sizes: list[tuple[int, int]], gain: float) -> torch.Tensor:
+    """The sum of the levels above the finest, upsampled to full size."""
+    image = levels[-1] * gain ** (len(sizes) - 1)
+    for k in range(len(sizes) - 2, 0, -1):
+        image = _upsample(image, sizes[k]) + levels[k] * gain**k
+    return _upsample(image, sizes[0])
+
+
+def compose(levels: list[torch.Tensor], sizes: list[tuple[int, int]], *, gain: float = GAIN,
+            coarse_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """The image (1, C, H, W) that the levels' variables stand for (differentiable).
+
+    coarse_weight: (H, W) in [0, 1], how much the coarse levels count at each pixel (None: everywhere)."""
+    if len(levels) == 1:
+        return levels[0]
+    coarse = _coarse_part(levels, sizes, gain)
+    return levels[0] + (coarse if coarse_weight is None else coarse_weight * coarse)
+
+
+def border_weight(masks: list[torch.Tensor], *, band: int) -> torch.Tensor:
+    """(H, W): 0 within ``band`` pixels of where two of the (H, W) ``masks`` (or a mask and the rest of the
+    image) meet, 1 elsewhere. A coarse cell across such a border would move both sides with one variable,
+    spreading one region's style over the other."""
+    rest = (1 - torch.stack(masks).sum(0)).clamp_min(0)
+    owners = torch.stack([*masks, rest])[None]
+    near = F.max_pool2d(owners, 2 * band + 1, stride=1, padding=band)[0]
+    return 1 - near.topk(2, dim=0).values[1].clamp(0, 1)
 
 
 class PixelPyramid:
     """An image held as pyramid variables (leaves with gradients), kept displayable by :meth:`clamp_`.
 
-    ``levels=1`` is the plain pixels (one leaf, the image itself).
+    ``levels=1`` is the plain pixels (one leaf, the image itself). coarse_weight: see :func:`compose`.
     """
 
-    def __init__(self, image: torch.Tensor, *, levels: int = LEVELS, gain: float = GAIN) -> None:
+    def __init__(self, image: torch.Tensor, *, levels: int = LEVELS, gain: float = GAIN,
+                 coarse_weight: torch.Tensor | None = None) -> None:
         self.sizes = level_sizes(tuple(image.shape[-2:]), levels=levels)
         self.gain = gain
+        self.coarse_weight = coarse_weight
         self.variables = [level.detach().contiguous().requires_grad_(True)
-                          for level in decompose(image.detach(), self.sizes, gain=gain)]
+                          for level in decompose(image.detach(), self.sizes, gain=gain, coarse_weight=coarse_weight)]
 
     def image(self) -> torch.Tensor:
         """(1, C, H, W), differentiable with respect to :attr:`variables`."""
-        return compose(self.variables, self.sizes, gain=self.gain)
+        return compose(self.variables, self.sizes, gain=self.gain, coarse_weight=self.coarse_weight)
 
     @torch.no_grad()
     def clamp_(self) -> torch.Tensor:

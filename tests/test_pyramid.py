@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from regionstyle.pyramid import SMALLEST_SIDE, PixelPyramid, compose, decompose, level_sizes
+from regionstyle.pyramid import SMALLEST_SIDE, PixelPyramid, border_weight, compose, decompose, level_sizes
 
 
 @pytest.mark.parametrize("size", [(37, 50), (64, 64), (97, 256)])
@@ -84,3 +84,29 @@ def _gradient_fit_loss(levels: int, evaluations: int) -> float:
 
 def test_the_pyramid_reaches_a_lower_loss_than_the_pixels_in_the_same_evaluations():
     assert _gradient_fit_loss(levels=4, evaluations=20) < 0.7 * _gradient_fit_loss(levels=1, evaluations=20)
+
+
+def _two_regions(size: int = 64) -> list[torch.Tensor]:
+    left, middle = torch.zeros(size, size), torch.zeros(size, size)
+    left[:, :30], middle[:, 30:50] = 1, 1
+    return [left, middle]  # columns 50 on: neither (the rest of the image)
+
+
+def test_the_border_weight_is_zero_only_near_where_regions_meet():
+    weight = border_weight(_two_regions(), band=4)
+    near = [26, 29, 30, 33, 46, 49, 50, 53]  # within 4 px of the borders at 30 and 50
+    far = [0, 25, 34, 45, 54, 63]
+    assert (weight[:, near] == 0).all() and (weight[:, far] == 1).all()
+
+
+def test_a_weighted_pyramid_still_composes_to_the_image_and_moves_only_pixels_at_borders():
+    weight = border_weight(_two_regions(), band=4).double()
+    image = torch.rand(1, 3, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    sizes = level_sizes((64, 64), levels=3)
+    levels = decompose(image, sizes, coarse_weight=weight)
+    torch.testing.assert_close(compose(levels, sizes, coarse_weight=weight), image)
+    moved = [level.clone() for level in levels]
+    moved[-1] += 1.0  # the coarsest level, everywhere: 0.5^2 on the pixels it reaches
+    change = compose(moved, sizes, coarse_weight=weight) - image
+    assert change[..., :, 30].abs().max() == 0
+    torch.testing.assert_close(change[..., :, 40], torch.full_like(change[..., :, 40], 0.25))
