@@ -223,3 +223,10 @@ def resize_masks(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Area/bilinear resize of (R, H, W) masks to ``size`` (h, w)."""
     mode = "area" if size[0] <= masks.shape[-2] else "bilinear"
     return F.interpolate(masks[None], size=size, mode=mode)[0]
+
+
+def second_mask_nearby(masks: torch.Tensor, band: int) -> torch.Tensor:
+    """(H, W): the second-strongest of the (R, H, W) ``masks`` within ``band`` pixels, > 0 only where two
+    of them meet (the strongest is the pixel's own)."""
+    near = F.max_pool2d(masks[None], 2 * band + 1, stride=1, padding=band)[0]
+    return near.topk(2, dim=0).values[1]

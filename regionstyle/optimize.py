@@ -27,7 +27,7 @@ from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
 from regionstyle.losses import luminance_laplacian
 from regionstyle.objective import (EdgeTerm, LossWeights, RegionTerm, ScaleProblem, evaluate, pool_gathers,
-                                   resize_masks, usable_taps)
+                                   resize_masks, second_mask_nearby, usable_taps)
 from regionstyle.pyramid import PixelPyramid
 from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
@@ -417,9 +417,7 @@ def _style_borders(masks: torch.Tensor, regions: Sequence[StyledRegion], size: t
         styles[key] = torch.maximum(styles[key], mask) if key in styles else mask
     if len(styles) < 2:
         return masks.new_zeros(size)
-    width = 2 * STYLE_BORDER_CELLS + 1
-    near = F.max_pool2d(torch.stack(list(styles.values()))[None], width, stride=1, padding=STYLE_BORDER_CELLS)[0]
-    return near.topk(2, dim=0).values[1]  # the second style's presence nearby: > 0 only where two meet
+    return second_mask_nearby(torch.stack(list(styles.values())), STYLE_BORDER_CELLS)
 
 
 def run_scale(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncoder, *, config: TransferConfig,

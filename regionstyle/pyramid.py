@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from regionstyle.objective import second_mask_nearby
+
 # Levels of the pyramid. On the ten shared photos at 512 px with 140 instead of 200 evaluations at the
 # coarsest scale, 3 levels styled as strongly as 4 and let less of a style spill over a region's border
 # (its coarsest cells are 4 px of the 256 px scale, not 8). benchmarks/README.md.
@@ -84,9 +86,7 @@ def border_weight(masks: list[torch.Tensor], *, band: int) -> torch.Tensor:
     image) meet, 1 elsewhere. A coarse cell across such a border would move both sides with one variable,
     spreading one region's style over the other."""
     rest = (1 - torch.stack(masks).sum(0)).clamp_min(0)
-    owners = torch.stack([*masks, rest])[None]
-    near = F.max_pool2d(owners, 2 * band + 1, stride=1, padding=band)[0]
-    return 1 - near.topk(2, dim=0).values[1].clamp(0, 1)
+    return 1 - second_mask_nearby(torch.stack([*masks, rest]), band).clamp(0, 1)
 
 
 class PixelPyramid:
