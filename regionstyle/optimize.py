@@ -46,12 +46,16 @@ FINER_SCALE_DIVISOR = 3
 # (median ratio 0.543 against 0.542) and each iteration's two-loop recursion is shorter (a 512 px paintings
 # run 47-52 s against 53-54 s; 10 pairs: 46-48 s, ratio 0.549). benchmarks/README.md.
 LBFGS_HISTORY = 20
-# The edge term compares the photo's and the output's Laplacians on 2x2-pooled luminance: windows and
-# cornices (a few pixels across at 512 px) survive the pooling, the style's single-pixel grain does not count.
-EDGE_POOL = 2
-# Cells (of EDGE_POOL px) on each side of a border between two styles where the edge term holds only the
-# edge's magnitude, not its sign (:func:`_style_borders`).
-STYLE_BORDER_CELLS = 3
+# The edge term compares the photo's and the output's Laplacians pixel by pixel. On 2x2-pooled luminance
+# (until the twelfth session) the term was blind to the finest checkerboard, and the style gradient put its
+# energy there: VGG19-shaped skies carried a coloured pixel speckle (fine-grain energy in the ten photos'
+# skies 0.034 pooled, 0.024 unpooled, 0.028 without the term) and buildings were crisper unpooled, with
+# both encoders (benchmarks/README.md, "The edge term pixel by pixel").
+EDGE_POOL = 1
+# Pixels on each side of a border between two styles where the edge term holds only the edge's magnitude,
+# not its sign (:func:`_style_borders`); the edge term's cells are EDGE_POOL px.
+STYLE_BORDER_PIXELS = 6
+STYLE_BORDER_CELLS = -(-STYLE_BORDER_PIXELS // EDGE_POOL)
 # (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
 TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
 

