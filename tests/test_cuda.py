@@ -186,3 +186,22 @@ def test_cudnn_is_off_while_mobilenet_optimises_and_as_it_was_after(tmp_path, ti
     _run(tmp_path, "cuda", session=session, precision="bf16", encoder="auto")
     assert seen and set(seen) == {not bundled}
     assert torch.backends.cudnn.enabled
+
+
+def test_the_pixel_pyramid_on_cuda_gives_the_cpus_levels_and_image():
+    """L-BFGS moves the pyramid's levels on the GPU: the decomposition with a border band is the CPU's, and
+    composes back to the image; the projection keeps it in [0, 1]."""
+    from regionstyle.pyramid import PixelPyramid, border_weight
+
+    generator = torch.Generator().manual_seed(5)
+    image = torch.rand(1, 3, 96, 128, generator=generator) * 1.4 - 0.2
+    masks = [torch.zeros(96, 128), torch.zeros(96, 128)]
+    masks[0][:40], masks[1][40:] = 1, 1
+    on_cpu = PixelPyramid(image, levels=3, coarse_weight=border_weight(masks, band=4))
+    on_gpu = PixelPyramid(image.cuda(), levels=3,
+                          coarse_weight=border_weight([mask.cuda() for mask in masks], band=4))
+    for cpu_level, gpu_level in zip(on_cpu.variables, on_gpu.variables):
+        torch.testing.assert_close(gpu_level.cpu(), cpu_level, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(on_gpu.image().cpu(), image, atol=1e-5, rtol=1e-5)
+    clamped = on_gpu.clamp_()
+    assert clamped.device.type == "cuda" and clamped.min() >= 0 and clamped.max() <= 1
