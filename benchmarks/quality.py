@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     if photos == ["all"]:
         photos = sorted(path.stem for path in (DATA / "photos").glob("*.jpg"))
     # threads in the config too: the pipeline's default (one per free core, read when it starts) gave two
-    # threads to each of two quality runs started together, which then ran 3x slower.
+    # threads to each of two quality runs started together, which then ran 2-7x slower.
     options = {"encoder": args.encoder, "iterations": args.iterations, "style_weight": args.style_weight,
                "threads": args.threads,
                "encoder_weights": str(MOBILENET_WEIGHTS) if args.encoder == "mobilenet_v2" else None,

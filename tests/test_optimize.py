@@ -207,10 +207,10 @@ def test_the_edge_term_sees_a_one_pixel_checkerboard_along_an_edge(tiny_encoder)
 
 
 def test_a_region_s_own_edge_weight_sets_the_term_in_its_part_only(tiny_encoder):
-    both, _ = _edge_problem(tiny_encoder, 2.0, right_window=True)
-    left_only, _ = _edge_problem(tiny_encoder, 2.0, region_weights=(8.0, 0.0), right_window=True)
     from regionstyle.optimize import EDGE_POOL
 
+    both, _ = _edge_problem(tiny_encoder, 2.0, right_window=True)
+    left_only, _ = _edge_problem(tiny_encoder, 2.0, region_weights=(8.0, 0.0), right_window=True)
     left = 32 // EDGE_POOL  # cells are EDGE_POOL px: the left region's are the columns before this
     ratio = left_only.edges.weights[:, :left] / both.edges.weights[:, :left].clamp_min(1e-12)
     assert torch.allclose(ratio[both.edges.weights[:, :left] > 0], torch.tensor(4.0))
