@@ -11,6 +11,7 @@ Per photo and region it prints:
 - struct: correlation of the luminance gradients of output and photo inside the region (1 = every edge
   of the photo kept, 0 = none);
 - leak: how far the region's style spilled onto its styled neighbours (see :func:`style_leak`, Lab units);
+- grain: one-pixel texture inside the region (see :func:`fine_grain`; speckle shows here);
 - seam: the pipeline's own seam measure (1 = no seam added), and seconds per photo.
 Then one summary line per configuration: medians over regions (seam and seconds: over photos).
 Needs ../shared/data beside the project. Output PNGs go to --out (default /tmp), and every region's scores
@@ -74,6 +75,7 @@ class RegionScore:
     colour: float
     structure: float
     leak: float = float("nan")
+    grain: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -163,6 +165,21 @@ def structure_kept(output: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> f
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def fine_grain(image: np.ndarray, mask: np.ndarray, *, inset_px: int = 4) -> float:
+    """Mean |image - its 3x3 box blur| (RGB in [0, 1], averaged over channels) inside the region, ``inset_px``
+    away from its border: the energy of one-pixel texture such as speckle or a checkerboard.
+
+    The shared photos' skies hold 0.001-0.006; a painted sky with strokes about 0.03, and a speckled one
+    more (benchmarks/README.md, "The edge term pixel by pixel"). The inset keeps the border's own
+    contrast out of it.
+    """
+    inside = cv2.erode((mask > 0.5).astype(np.uint8), np.ones((2 * inset_px + 1,) * 2, np.uint8)) > 0
+    if not inside.any():
+        return float("nan")
+    image = image.astype(np.float32)
+    return float(np.abs(image - cv2.blur(image, (3, 3))).mean(axis=2)[inside].mean())
+
+
 def style_leak(output: np.ndarray, photo: np.ndarray, owner: np.ndarray, region: int,
                palettes: dict[int, np.ndarray], *, ring_px: int) -> float:
     """How much the colours of styled neighbours moved towards this region's palette near its border.
@@ -212,7 +229,8 @@ class Scorer:
         photo_own = style_distance(grams(self.judge.features(photo), mask), self.references[painting])
         colour = colour_distance(lab(output)[mask > 0.5], self.colours[painting])
         return RegionScore(photo_name, name, painting, float(mask.mean()), own, others[nearest], nearest,
-                           1.0 - own / photo_own, colour, structure_kept(output, photo, mask), leak)
+                           1.0 - own / photo_own, colour, structure_kept(output, photo, mask), leak,
+                           fine_grain(output, mask))
 
 
 def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_dir: Path, session: Any) -> PhotoRun:
@@ -282,7 +300,7 @@ def record_result(log: Path, result: dict[str, Any]) -> None:
 
 
 HEAD = (f"{'photo':<22} {'region':<9} {'style':<22} {'area':>5} {'own':>6} {'other':>6} {'ratio':>6} "
-        f"{'nearest':<14} {'closed':>6} {'colour':>6} {'struct':>6} {'leak':>5}")
+        f"{'nearest':<14} {'closed':>6} {'colour':>6} {'struct':>6} {'leak':>5} {'grain':>6}")
 SUMMARY_HEAD = (f"{'configuration':<28} {'ratio':>6} {'closed':>6} {'colour':>6} {'struct':>6} "
                 f"{'seam':>5} {'sec':>6}   (medians; ratio < 1 = own style nearest)")
 
@@ -293,7 +311,7 @@ def print_table(tag: str, runs: list[PhotoRun]) -> None:
         for s in run.regions:
             print(f"{s.photo[:22]:<22} {s.region[:9]:<9} {s.style[:22]:<22} {s.area:5.2f} {s.own:6.3f} "
                   f"{s.other:6.3f} {s.ratio:6.3f} {s.nearest[:14]:<14} {s.closed:6.3f} {s.colour:6.1f} "
-                  f"{s.structure:6.3f} {s.leak:5.1f}")
+                  f"{s.structure:6.3f} {s.leak:5.1f} {s.grain:6.4f}")
         print(f"{run.photo[:22]:<22} seam {run.seam}  seconds {run.seconds:.1f}")
     sys.stdout.flush()
 

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-COLUMNS = ("ratio", "closed", "colour", "structure", "leak")
+COLUMNS = ("ratio", "closed", "colour", "structure", "leak", "grain")
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -54,7 +54,9 @@ def table(runs: list[dict]) -> str:
         groups = [("all", regions)] + [(k, [r for r in regions if region_class(r["region"]) == k])
                                         for k in ("sky", "building", "third")]
         for label, group in groups:
-            cells = " ".join(f"{_median([r[c] for r in group]):6.3f}" if c != "colour" and c != "leak"
+            # results from before the grain column read as NaN there
+            cells = " ".join(f"{_median([r.get(c, float('nan')) for r in group]):6.3f}"
+                             if c not in ("colour", "leak")
                              else f"{_median([r[c] for r in group]):6.1f}" for c in COLUMNS)
             lines.append(f"{variant[:34]:<34} {label:<8} {len(group):>3} {cells}"
                          + (f" {seconds:6.1f}" if label == "all" else ""))

@@ -181,6 +181,20 @@ def test_structure_kept_is_one_for_the_photo_minus_one_for_its_negative_zero_for
     assert abs(quality.structure_kept(noise, photo, mask)) < 0.15
 
 
+def test_fine_grain_sees_a_checkerboard_not_smooth_strokes_nor_what_lies_outside(bench):
+    _, quality = bench
+    yy, xx = np.mgrid[0:64, 0:64]
+    strokes = np.repeat((0.5 + 0.3 * np.sin(xx / 5.0 + yy / 9.0))[..., None], 3, axis=2).astype(np.float32)
+    speckled = strokes + 0.05 * (((yy + xx) % 2) * 2 - 1)[..., None]
+    mask = np.zeros((64, 64), np.float32)
+    mask[16:48, 16:48] = 1
+    assert quality.fine_grain(strokes, mask) < 0.005 < quality.fine_grain(speckled, mask)
+    outside_only = strokes.copy()
+    outside_only[:12] = speckled[:12]  # speckle beyond the region and its inset
+    assert quality.fine_grain(outside_only, mask) == quality.fine_grain(strokes, mask)
+    assert np.isnan(quality.fine_grain(strokes, np.zeros_like(mask)))
+
+
 @pytest.mark.shared
 def test_the_judge_recognises_a_painting_from_half_of_it(bench, shared_data):
     """The judge is only worth its numbers if a painting's own half is nearer to it than to the others."""
