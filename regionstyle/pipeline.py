@@ -24,7 +24,7 @@ from regionstyle.optimize import ProgressCallback, StyledRegion
 from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
-from regionstyle.session import Session, resolve_device, use_threads
+from regionstyle.session import Session, ThreadBalance, resolve_device, use_threads
 from regionstyle.style import matching
 from regionstyle.style import region as region_styles
 from regionstyle.style.exemplars import cropped, exemplar, painting_size, style_source
@@ -214,9 +214,12 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
     network, plan, why = session.encoder(config, device)
     report["encoder"] = {**vars(network.info), "choice": why}
     last: dict[str, Any] = {}
+    balance = ThreadBalance() if config.threads == 0 and device.type == "cpu" else None
 
     def progress(step: Any) -> None:
         last["losses"] = step.losses
+        if balance is not None:
+            balance.check()
         if on_progress is not None:
             on_progress(step)
 

@@ -115,8 +115,55 @@ def free_cores() -> int:
 
     Read once per process: later in a batch the machine counts this process's own work.
     """
+    return _cores_left(busy_cores())
+
+
+def _cores_left(others_busy: float) -> int:
+    """Cores this process may use minus ``others_busy`` (at least one): a core over half busy is taken."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, math.floor(cores - busy_cores() + 0.5)))  # a core over half busy is taken
+    return max(1, min(cores, math.floor(cores - others_busy + 0.5)))
+
+
+# How often ThreadBalance looks again: a few hundred scheduler ticks, and a small share of a scale.
+BALANCE_INTERVAL_S = 2.0
+
+
+class ThreadBalance:
+    """Keeps the automatic thread count (``threads = 0``) fair while a run goes on.
+
+    free_cores() looks once, at the start; two runs started together may both find the CPU free. Then four
+    threads spin against each other on two cores: two 512 px runs with two threads each took 162 s apiece,
+    against 47 s for one alone (benchmarks/README.md). :meth:`check`, called at every evaluation, looks at
+    most every BALANCE_INTERVAL_S at what the other processes used since the last look (the machine's busy
+    time minus this process's own CPU time) and sets the threads to the cores they leave.
+    """
+
+    def __init__(self) -> None:
+        self.last = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, tuple[int, int], float]:
+        return time.monotonic(), _cpu_ticks(), time.process_time()
+
+    def check(self) -> int | None:
+        """Sets and returns a new thread count where other work's share changed; None otherwise."""
+        if time.monotonic() - self.last[0] < BALANCE_INTERVAL_S:
+            return None
+        try:
+            sample = self._sample()
+        except (OSError, ValueError, IndexError):  # no /proc/stat: keep what free_cores chose
+            return None
+        (then, (busy_then, total_then), own_then), self.last = self.last, sample
+        now, (busy, total), own = sample
+        if total <= total_then or now <= then:
+            return None
+        machine_busy = (os.cpu_count() or 1) * (busy - busy_then) / (total - total_then)
+        others = max(0.0, machine_busy - (own - own_then) / (now - then))
+        count = _cores_left(others)
+        if count == torch.get_num_threads():
+            return None
+        torch.set_num_threads(count)
+        return count
 
 
 # How long busy_cores watches the CPUs: long enough for a few scheduler ticks per core (100 Hz), short

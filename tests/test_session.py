@@ -67,3 +67,62 @@ def test_the_command_line_leaves_openmps_wait_policy_alone():
     env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "unset"
+
+
+class _Clock:
+    """Wall time, the machine's CPU ticks and this process's CPU time, moved by hand."""
+
+    def __init__(self, monkeypatch):
+        self.wall, self.own, self.ticks = 0.0, 0.0, (0, 0)
+        monkeypatch.setattr(session.time, "monotonic", lambda: self.wall)
+        monkeypatch.setattr(session.time, "process_time", lambda: self.own)
+        monkeypatch.setattr(session, "_cpu_ticks", lambda: self.ticks)
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+
+    def run(self, seconds: float, *, own_cores: float, other_cores: float) -> None:
+        """``seconds`` pass with this process on ``own_cores`` and others on ``other_cores`` (100 ticks/s/CPU)."""
+        busy, total = self.ticks
+        self.ticks = (busy + round(100 * seconds * (own_cores + other_cores)), total + round(200 * seconds))
+        self.wall += seconds
+        self.own += seconds * own_cores
+
+
+def test_the_automatic_threads_follow_what_other_processes_leave(monkeypatch):
+    """Two runs that both found the CPU free drop to one thread each, and take the second back when the
+    neighbour ends; nothing is looked at again within BALANCE_INTERVAL_S."""
+    clock = _Clock(monkeypatch)
+    threads = {"n": 2}
+    monkeypatch.setattr(session.torch, "get_num_threads", lambda: threads["n"])
+    monkeypatch.setattr(session.torch, "set_num_threads", lambda n: threads.update(n=n))
+    balance = session.ThreadBalance()
+    clock.run(0.5, own_cores=1.0, other_cores=1.0)
+    assert balance.check() is None and threads["n"] == 2  # too soon to look
+    clock.run(2.0, own_cores=1.0, other_cores=1.0)  # a neighbour with two threads takes half the machine
+    assert balance.check() == 1 and threads["n"] == 1
+    clock.run(3.0, own_cores=1.0, other_cores=1.0)
+    assert balance.check() is None and threads["n"] == 1
+    clock.run(3.0, own_cores=1.0, other_cores=0.1)  # it ended
+    assert balance.check() == 2 and threads["n"] == 2
+    clock.run(3.0, own_cores=2.0, other_cores=0.0)  # alone, this run's own two cores are not "others"
+    assert balance.check() is None and threads["n"] == 2
+
+
+def test_an_explicit_thread_count_is_left_alone_during_a_run(monkeypatch, tmp_path, tiny_encoder):
+    """Only threads = 0 (automatic) is balanced: a user's --threads stays what they asked for."""
+    from regionstyle import pipeline
+    from regionstyle.config import make_config
+    from regionstyle.datatypes import LoadedImage
+    from regionstyle.rules import load_ruleset
+    from tests.scenes import RULES, three_region_scene
+
+    made = []
+    monkeypatch.setattr(pipeline, "ThreadBalance", lambda: made.append(1) or session.ThreadBalance())
+    pixels, _, label_file = three_region_scene(tmp_path)
+    ruleset = load_ruleset(RULES)
+    for threads, expected in ((1, 0), (0, 1)):
+        made.clear()
+        config = make_config(ruleset.defaults, iterations=4, device="cpu", optimize_builtins=True, threads=threads)
+        pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file,
+                     session=session.Session(custom_encoder=tiny_encoder))
+        assert len(made) == expected
