@@ -139,7 +139,10 @@ class ThreadBalance:
     """
 
     def __init__(self) -> None:
-        self.last = self._sample()
+        try:
+            self.last: tuple[float, tuple[int, int], float] | None = self._sample()
+        except (OSError, ValueError, IndexError):  # no /proc/stat (not Linux): keep what free_cores chose
+            self.last = None
 
     @staticmethod
     def _sample() -> tuple[float, tuple[int, int], float]:
@@ -147,11 +150,11 @@ class ThreadBalance:
 
     def check(self) -> int | None:
         """Sets and returns a new thread count where other work's share changed; None otherwise."""
-        if time.monotonic() - self.last[0] < BALANCE_INTERVAL_S:
+        if self.last is None or time.monotonic() - self.last[0] < BALANCE_INTERVAL_S:
             return None
         try:
             sample = self._sample()
-        except (OSError, ValueError, IndexError):  # no /proc/stat: keep what free_cores chose
+        except (OSError, ValueError, IndexError):
             return None
         (then, (busy_then, total_then), own_then), self.last = self.last, sample
         now, (busy, total), own = sample

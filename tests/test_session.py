@@ -126,3 +126,13 @@ def test_an_explicit_thread_count_is_left_alone_during_a_run(monkeypatch, tmp_pa
         pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file,
                      session=session.Session(custom_encoder=tiny_encoder))
         assert len(made) == expected
+
+
+def test_without_proc_stat_the_balance_keeps_the_start_s_count(monkeypatch):
+    def missing():
+        raise OSError("no /proc/stat")
+
+    monkeypatch.setattr(session, "_cpu_ticks", missing)
+    monkeypatch.setattr(session, "BALANCE_INTERVAL_S", 0.0)
+    monkeypatch.setattr(session.torch, "set_num_threads", lambda n: pytest.fail("threads changed"))
+    assert session.ThreadBalance().check() is None
