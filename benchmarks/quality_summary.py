@@ -55,9 +55,8 @@ def table(runs: list[dict]) -> str:
                                         for k in ("sky", "building", "third")]
         for label, group in groups:
             # results from before the grain column read as NaN there
-            cells = " ".join(f"{_median([r.get(c, float('nan')) for r in group]):6.3f}"
-                             if c not in ("colour", "leak")
-                             else f"{_median([r[c] for r in group]):6.1f}" for c in COLUMNS)
+            medians = {c: _median([r.get(c, float("nan")) for r in group]) for c in COLUMNS}
+            cells = " ".join(f"{m:6.1f}" if c in ("colour", "leak") else f"{m:6.3f}" for c, m in medians.items())
             lines.append(f"{variant[:34]:<34} {label:<8} {len(group):>3} {cells}"
                          + (f" {seconds:6.1f}" if label == "all" else ""))
     return "\n".join(lines)

@@ -156,11 +156,11 @@ class ThreadBalance:
             sample = self._sample()
         except (OSError, ValueError, IndexError):
             return None
-        (then, (busy_then, total_then), own_then), self.last = self.last, sample
-        now, (busy, total), own = sample
-        if total <= total_then or now <= then:
+        (then, ticks_then, own_then), self.last = self.last, sample
+        now, ticks, own = sample
+        machine_busy = _cores_busy_between(ticks_then, ticks)
+        if machine_busy is None or now <= then:
             return None
-        machine_busy = (os.cpu_count() or 1) * (busy - busy_then) / (total - total_then)
         others = max(0.0, machine_busy - (own - own_then) / (now - then))
         count = _cores_left(others)
         if count == torch.get_num_threads():
@@ -190,8 +190,13 @@ def busy_cores() -> float:
             return os.getloadavg()[0]
         except OSError:
             return 0.0
+    return _cores_busy_between(first, second) or 0.0
+
+
+def _cores_busy_between(first: tuple[int, int], second: tuple[int, int]) -> float | None:
+    """CPUs' worth of busy time between two :func:`_cpu_ticks` readings (None: no tick passed)."""
     busy, total = second[0] - first[0], second[1] - first[1]
-    return (os.cpu_count() or 1) * busy / total if total > 0 else 0.0
+    return (os.cpu_count() or 1) * busy / total if total > 0 else None
 
 
 def _cpu_ticks() -> tuple[int, int]:
