@@ -60,6 +60,7 @@ class Variant:
     options: dict[str, Any] = field(default_factory=dict)
     custom_encoder: tuple | None = None
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    segment: bool = False  # the bundled segmentation network's soft masks instead of the shared label map
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,13 @@ def read_rgb(path: Path) -> np.ndarray:
     return io.read_image(path).pixels
 
 
-def rules_for(photo: str, options: dict[str, dict[str, Any]] | None = None) -> str:
+def rules_for(photo: str, options: dict[str, dict[str, Any]] | None = None, *, segment: bool = False) -> str:
     """The fixed rules set as TOML: sky -> Starry Night, building -> Klimt, a third class -> Great Wave, one kept.
 
     options: per region name, extra rule keys (e.g. {"building": {"content_weight": 3}}); a region with
-    options is written as a [[rule]] table instead of a [map] entry.
+    options is written as a [[rule]] table instead of a [map] entry. segment: leave the label map out, so
+    the bundled network segments the photo (soft masks, as a user without a label map gets); the regions are
+    chosen from the label map either way.
     """
     from regionstyle import pipeline
     from regionstyle.rules import load_ruleset
@@ -118,6 +121,8 @@ def rules_for(photo: str, options: dict[str, dict[str, Any]] | None = None) -> s
     chosen = {"sky": "starry", "building": "klimt", **({third: "wave"} if third else {}),
               **({kept: "keep"} if kept else {})}
     options = options or {}
+    if segment:
+        head = head.split("\n\n", 1)[1]  # the [styles] table, without the [segmentation] one
     rules = head + "\n[map]\n" + "".join(f'{name} = "{style}"\n' for name, style in chosen.items()
                                           if name not in options)
     for name, extra in options.items():
@@ -239,7 +244,7 @@ def run_photo(photo: str, variant: Variant, *, size: int, scorer: Scorer, out_di
     from regionstyle.config import make_config
     from regionstyle.rules import load_ruleset
 
-    ruleset = load_ruleset(rules_for(photo, variant.rules))
+    ruleset = load_ruleset(rules_for(photo, variant.rules, segment=variant.segment))
     config = make_config(ruleset.defaults, **{"size": size, **variant.options})
     started = time.perf_counter()
     loaded = io.read_image(DATA / "photos" / f"{photo}.jpg")
@@ -360,6 +365,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="more settings for make_config, e.g. mask_mode=inside feather=0")
     parser.add_argument("--rule", nargs="*", default=[], metavar="REGION.KEY=VALUE",
                         help="rule keys for one region, e.g. building.content_weight=3")
+    parser.add_argument("--segment", action="store_true",
+                        help="segment with the bundled network (soft masks) instead of the shared label maps")
     parser.add_argument("--tag", default="", help="added to the configuration's name")
     parser.add_argument("--out", type=Path, default=Path("/tmp"), help="folder for the output PNGs")
     parser.add_argument("--threads", type=int, default=1,
@@ -383,8 +390,10 @@ def main(argv: list[str] | None = None) -> None:
         variants = []
         for loss in args.style_loss:
             tag = f"{args.encoder}_{size}" + (f"_sw{args.style_weight:g}" if args.style_weight else "")
-            tag += (f"_{loss}" if loss else "") + (f"_{args.tag}" if args.tag else "")
-            variants.append(Variant(tag, {**options, "style_loss": loss}, rules=_rule_options(args.rule)))
+            tag += (f"_{loss}" if loss else "") + ("_seg" if args.segment else "")
+            tag += f"_{args.tag}" if args.tag else ""
+            variants.append(Variant(tag, {**options, "style_loss": loss}, rules=_rule_options(args.rule),
+                                    segment=args.segment))
         benchmark(variants, photos=tuple(photos), size=size, out_dir=args.out)
 
 

@@ -150,6 +150,46 @@ def test_pooled_gathers_give_the_per_region_loss_and_gradient(tiny_encoder):
     torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-7)
 
 
+def test_the_lightest_positions_left_out_hold_at_most_their_share_of_the_weight():
+    from regionstyle.objective import weighty_positions
+
+    g = torch.Generator().manual_seed(1)
+    weights = torch.rand(5000, generator=g) ** 8  # many near-zero weights, as a softmax's tails
+    weights[::7] = 0
+    kept = weighty_positions(weights, share=0.01)
+    dropped = torch.ones(5000, dtype=torch.bool)
+    dropped[kept] = False
+    assert torch.all(kept[1:] > kept[:-1])  # ascending: gathers read memory in order
+    assert float(weights[dropped].sum()) <= 0.01 * float(weights.sum())
+    assert float(weights[kept].min()) >= float(weights[dropped].max())
+    assert int(dropped.sum()) > 2000  # the zeros (715) and the light tail both went
+    assert len(weighty_positions(torch.full((100,), 0.3), share=0.01)) == 99  # diffuse: 1% of 100 equal ones
+
+
+def test_soft_masks_everywhere_above_zero_are_gathered_and_keep_the_style_inside(tiny_encoder):
+    """A segmentation network's probabilities give each region a trace of weight everywhere: its statistics
+    still read only where it has weight, and its style gradient stays there."""
+    from regionstyle.objective import evaluate
+    from regionstyle.optimize import ScaleWork
+
+    encoder, plan = tiny_encoder
+    content, masks, regions = _problem()
+    masks = masks * (1 - 2e-4) + 1e-4  # probabilities: no position is exactly 0 for either region
+    work = ScaleWork(content, masks, regions[:1], encoder=encoder, plan=plan,
+                     config=TransferConfig(precision="fp32", content_weight=0.0, tv_weight=0.0, color_weight=0.0,
+                                           edge_weight=0.0),
+                     long_side=64, target_cache=None)
+    problem = work.problem()
+    supports = problem.regions[0].layers.values()
+    assert supports and all(s.positions is not None for s in supports)
+    image = _blobs()[:, :48].clone()[None].requires_grad_(True)
+    loss, _ = evaluate(image, problem, encoder)
+    loss.backward()
+    gradient = image.grad[0].abs().sum(0)
+    # the tiny encoder's receptive field reaches a few pixels past the region's own half (columns < 32)
+    assert float(gradient[:, :28].sum()) > 0 and float(gradient[:, 52:].sum()) == 0.0
+
+
 def _edge_problem(tiny_encoder, edge_weight: float, region_weights=(None, None), right_window: bool = False):
     """A photo with a bright window in the left half and flat grey in the right half (or a second window)."""
     from regionstyle.optimize import ScaleWork
