@@ -6,8 +6,11 @@ one-hot masks. The pixels no region claims form the "unstyled" remainder, always
 
 Small styled regions (``min_area``) are dissolved into their neighbours, not into the remainder: a speck
 of sky too small for reliable style statistics takes the style of what surrounds it, rather than staying
-a photographic hole in a painted scene. Keep regions and the remainder never dissolve (a keep rule is a
-promise). Mass only ever moves between masks, so the sum-to-one invariant survives every step; feathering
+a photographic hole in a painted scene. A styled region that is the largest mask at no pixel at all is
+not in the photo and dissolves the same way: a network's soft masks still give its classes a trace of
+probability everywhere, which would otherwise be styled as a faint region spread over the whole scene
+(a label map simply leaves such a region empty). Keep regions and the remainder never dissolve (a keep
+rule is a promise). Mass only ever moves between masks, so the sum-to-one invariant survives every step; feathering
 blurs each mask and renormalises.
 """
 
@@ -48,6 +51,7 @@ def build_region_masks(segmentation: Segmentation, resolution: maskrules.Resolut
     styled = np.array([not r.keep for r in regions] + [False])
     if min_area > 0:
         masks = dissolve_small(masks, styled & (masks.mean(axis=(1, 2)) < min_area))
+    masks = dissolve_small(masks, styled & ~owns_a_pixel(masks))
     if cleanup_px > 0:
         masks = remove_islands(masks, min_pixels=cleanup_px * cleanup_px)
     widths = [r.settings.get("feather", feather_px) for r in regions] + [feather_px]
@@ -106,6 +110,11 @@ def owner_map(masks: np.ndarray) -> np.ndarray:
     return masks.argmax(axis=0).astype(np.int32)
 
 
+def owns_a_pixel(masks: np.ndarray) -> np.ndarray:
+    """bool (R,): which masks are the largest at one pixel or more."""
+    return np.bincount(owner_map(masks).ravel(), minlength=len(masks)) > 0
+
+
 def dissolve_small(masks: np.ndarray, dissolve: np.ndarray) -> np.ndarray:
     """Move all mass of the masks flagged in ``dissolve`` to the nearest surviving region, pixel by pixel."""
     if not dissolve.any():
@@ -115,7 +124,8 @@ def dissolve_small(masks: np.ndarray, dissolve: np.ndarray) -> np.ndarray:
     if unknown.all():  # nothing survives to absorb them (only when min_area is above every region's share)
         log.warning("min_area would dissolve every region; keeping them")
         return masks
-    target = _nearest_owner(owner, unknown)
+    # Regions that own no pixel (absent from the photo) give each pixel's mass to that pixel's owner.
+    target = _nearest_owner(owner, unknown) if unknown.any() else owner
     out = masks.copy()
     for index in np.flatnonzero(dissolve):
         _move_mass(out, source=index, target=target)

@@ -86,6 +86,29 @@ def test_small_styled_region_dissolves_into_its_neighbour_not_the_remainder():
     np.testing.assert_allclose(masks.masks.sum(0), 1.0)
 
 
+def test_a_styled_region_largest_nowhere_is_absent_and_its_trace_goes_to_each_pixels_owner():
+    """Soft masks give a class missing from the photo a little probability everywhere; it is not styled as a
+    faint region over the whole scene (as a label map would leave it out), and no mass is lost."""
+    logits = torch.full((len(VOCAB.classes), 12, 16), -2.0)
+    logits[BUILDING, :, :8] = 3.0  # building on the left, road (unstyled) on the right
+    logits[ROAD, :, 8:] = 3.0
+    logits[SKY] = 0.0  # sky: about 5% probability at every pixel, the largest nowhere
+    logits[PERSON, 5, 3] = 4.0  # one kept person cell, the largest there
+    probs = logits.softmax(0)
+    up = F.interpolate(probs[None], size=(48, 64), mode="bilinear", align_corners=False)[0]
+    seg = Segmentation(labels=up.argmax(0).numpy().astype(np.int32), class_names=VOCAB.classes,
+                       vocabulary="tiny", source="test", probs=probs.numpy())
+    masks = build_region_masks(seg, RULES)
+    assert masks.names == ("building", "person", "unstyled")  # sky gone, the tiny keep region stays
+    np.testing.assert_allclose(masks.masks.sum(0), 1.0, atol=1e-5)
+    kept = build_region_masks(seg, resolution('[map]\nsky = "keep"\nbuilding = "mosaic"\n'))
+    assert "sky" in kept.names  # a keep rule never dissolves
+    # the sky's share went to the building on the left and to the remainder on the right
+    building, rest = masks.masks[0], masks.masks[-1]
+    assert building[:, :28].mean() > kept.masks[kept.names.index("building")][:, :28].mean() + 0.03
+    assert rest[:, 36:].mean() > kept.masks[-1][:, 36:].mean() + 0.03
+
+
 def test_cleanup_removes_a_small_island_and_fills_a_small_hole():
     labels = np.full((60, 80), SKY)
     labels[30:, :] = BUILDING
