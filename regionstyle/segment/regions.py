@@ -10,8 +10,8 @@ a photographic hole in a painted scene. A styled region that is the largest mask
 not in the photo and dissolves the same way: a network's soft masks still give its classes a trace of
 probability everywhere, which would otherwise be styled as a faint region spread over the whole scene
 (a label map simply leaves such a region empty). Keep regions and the remainder never dissolve (a keep
-rule is a promise). Mass only ever moves between masks, so the sum-to-one invariant survives every step; feathering
-blurs each mask and renormalises.
+rule is a promise). Mass only ever moves between masks, so the sum-to-one invariant survives every step;
+feathering blurs each mask and renormalises.
 """
 
 from __future__ import annotations
