@@ -36,9 +36,16 @@ def build_report(config: TransferConfig, segmentation: Segmentation, segmenter_n
                       "choice": segmenter_note},
         **optimise_report,
         "regions": region_rows(masks, resolution, config),
+        "not_in_photo": absent_rules(masks, resolution),
         "seam": None if seam is None else round(seam, 4),
         "timings": {key: round(value, 3) for key, value in timings.items()},
     }
+
+
+def absent_rules(masks: RegionMasks, resolution: maskrules.Resolution) -> list[str]:
+    """Names of the styled rules that have no region in this photo (their classes are not there)."""
+    present = set(masks.rule_index)
+    return [rule.name for index, rule in enumerate(resolution.regions) if not rule.keep and index not in present]
 
 
 def region_rows(masks: RegionMasks, resolution: maskrules.Resolution, config: TransferConfig) -> list[dict]:

@@ -46,6 +46,20 @@ def test_report_has_regions_losses_seam_and_timings(tmp_path, tiny_encoder):
     assert report["settings"]["iterations"] == 15
 
 
+def test_a_rule_for_classes_the_photo_lacks_is_reported_not_in_the_photo(tmp_path, tiny_encoder):
+    from regionstyle.cli.apply import summary_line
+
+    rules = RULES + 'water = "oil"\nperson = "keep"\n'  # neither is in the scene
+    _, _, result = _run(tmp_path, tiny_encoder, rules=rules)
+    assert result.report["not_in_photo"] == ["water"]  # a keep rule styles nothing anyway
+    assert "water" not in {r["name"] for r in result.report["regions"]}
+    report = {**result.report, "output": "out.png"}
+    assert summary_line(report).splitlines()[-1] == "  not in this photo: water"
+    _, _, plain = _run(tmp_path, tiny_encoder)
+    assert plain.report["not_in_photo"] == [] and "not in this photo" not in summary_line({**plain.report,
+                                                                                          "output": "o.png"})
+
+
 def test_color_preserve_keeps_the_photo_chroma(tmp_path, tiny_encoder):
     rules = RULES.replace('sky = "watercolor"', 'sky = { builtin = "watercolor", palette = "autumn" }')
     rules += '\n[[rule]]\nclasses = ["building"]\nstyle = "pointillism"\ncolor = "preserve"\npriority = 1\n'

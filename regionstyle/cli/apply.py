@@ -87,6 +87,8 @@ def summary_line(report: dict[str, Any]) -> str:
     lines = [f"wrote {report['output']}  [{report['timings']['total']:.1f} s, encoder {encoder}"
              f", seam {seam if seam is not None else 'n/a'}]",
              "  styled: " + (", ".join(styled) or "nothing")]
+    if report.get("not_in_photo"):
+        lines.append("  not in this photo: " + ", ".join(report["not_in_photo"]))
     written = report.get("written", {})
     if written.get("layers"):
         lines.append(f"  layers: {written['layers']}")
