@@ -43,7 +43,8 @@ def build_report(config: TransferConfig, segmentation: Segmentation, segmenter_n
 
 
 def absent_rules(masks: RegionMasks, resolution: maskrules.Resolution) -> list[str]:
-    """Names of the styled rules that have no region in this photo (their classes are not there)."""
+    """Names of the styled rules left without a region in this photo: their classes are not there (or cover
+    less than ``min_area``)."""
     present = set(masks.rule_index)
     return [rule.name for index, rule in enumerate(resolution.regions) if not rule.keep and index not in present]
 
