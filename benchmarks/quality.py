@@ -110,9 +110,9 @@ def rules_for(photo: str, options: dict[str, dict[str, Any]] | None = None, *, s
     from regionstyle.rules import load_ruleset
 
     labels = DATA / "labels" / f"{photo}.png"
-    head = f'[segmentation]\nlabels = "{labels}"\nclasses = "ade20k"\n\n[styles]\n' + "".join(
-        f'{name} = "{DATA / "styles" / file}"\n' for name, file in STYLES.items())
-    probe = head + "\n[map]\n" + "".join(f'{name} = "keep"\n' for name in dict.fromkeys(THIRD + KEPT))
+    segmentation = f'[segmentation]\nlabels = "{labels}"\nclasses = "ade20k"\n\n'
+    styles = "[styles]\n" + "".join(f'{name} = "{DATA / "styles" / file}"\n' for name, file in STYLES.items())
+    probe = segmentation + styles + "\n[map]\n" + "".join(f'{name} = "keep"\n' for name in dict.fromkeys(THIRD + KEPT))
     shape = cv2.imread(str(labels), cv2.IMREAD_UNCHANGED).shape
     data, _, _ = pipeline.explain(np.zeros((*shape, 3), np.float32), load_ruleset(probe), labels=labels)
     share = {r["region"]: r["share"] for r in data["regions"]}
@@ -121,8 +121,7 @@ def rules_for(photo: str, options: dict[str, dict[str, Any]] | None = None, *, s
     chosen = {"sky": "starry", "building": "klimt", **({third: "wave"} if third else {}),
               **({kept: "keep"} if kept else {})}
     options = options or {}
-    if segment:
-        head = head.split("\n\n", 1)[1]  # the [styles] table, without the [segmentation] one
+    head = styles if segment else segmentation + styles
     rules = head + "\n[map]\n" + "".join(f'{name} = "{style}"\n' for name, style in chosen.items()
                                           if name not in options)
     for name, extra in options.items():

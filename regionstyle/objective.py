@@ -116,7 +116,8 @@ class ScaleProblem:
 # 512 px Logan Circle's sky had weight > 0 at every position, >= 0.01 at 39% of them): read in full, each
 # of three regions paid a whole image's Gram and the gathers above never applied (512 px Tübingen without
 # a label map: 38 s -> 29 s). What is left out moves a region's statistics by about this share (0.01 did
-# no better on the quality measure) and keeps its style gradient off the rest of the photo.
+# no better on the quality measure) and keeps its style gradient off the rest of the photo. A region still
+# read in full (over _GATHER_BELOW of a layer) keeps its light positions there: the gather is only a saving.
 NEGLIGIBLE_WEIGHT_SHARE = 0.001
 
 
