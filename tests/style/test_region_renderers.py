@@ -300,3 +300,22 @@ def test_print_sizes_keep_the_feature_size_of_a_1024_px_render_relative_to_the_p
     assert 0.7 < at_2048 / at_1024 < 1.4
     at_256, at_512 = _tile_count(32, 256), _tile_count(64, 512)
     assert 2.8 < at_512 / at_256 < 5.5  # pixel-sized tiles: four times the area, about four times the tiles
+
+
+@pytest.mark.parametrize("name", ["mosaic", "woodcut", "watercolor"])
+def test_above_the_render_limit_a_photo_gets_its_shrunk_rendering_enlarged(name: str) -> None:
+    """A print-size photo is rendered at RENDER_SIDE_LIMIT and enlarged: shrunk back, it is the rendering of
+    the shrunk photo (a full-size render lays its tiles and lines out anew, far from it), and it is still
+    the photo's size and range."""
+    from regionstyle.styles.region import RENDER_SIDE_LIMIT
+
+    height, width = 48, 2 * RENDER_SIDE_LIMIT  # long but thin: cheap, and the long side decides
+    photo = cv2.resize(_photo(), (width, height), interpolation=cv2.INTER_LINEAR)
+    mask = np.ones((height, width), np.float32)
+    image = render_region(name, photo, mask, seed=2)
+    assert image.shape == (height, width, 3) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    half = (RENDER_SIDE_LIMIT, height // 2)
+    at_limit = render_region(name, cv2.resize(photo, half, interpolation=cv2.INTER_AREA),
+                             np.ones(half[::-1], np.float32), seed=2)
+    assert np.abs(cv2.resize(image, half, interpolation=cv2.INTER_AREA) - at_limit).mean() < 0.015

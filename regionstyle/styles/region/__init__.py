@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+import cv2
 import numpy as np
 
 from regionstyle.errors import BadInput
@@ -59,6 +60,14 @@ _FEATURE = {"mosaic": "tile", "pointillism": "dot", "pencil": "spacing", "staine
 PRINT_REFERENCE_SIDE = 1024
 
 
+# Above this long side a built-in is rendered at it and enlarged to the photo (bicubic). Its features are
+# already sized relative to the photo (size_factor), so what a larger render adds is only finer grain and
+# crisper antialiased edges, at a cost that grows faster than the pixels: watercolour's mean shift
+# searches a window that grows with the features, and took 86 s of a 101 s render of a whole 4000x3000
+# photo on two cores (benchmarks/README.md, built-ins at print size).
+RENDER_SIDE_LIMIT = 2048
+
+
 def size_factor(shape: tuple[int, ...]) -> float:
     """How much larger than pixels a photo of ``shape`` (H, W, ...) paints its features (1 up to 1024 px)."""
     return max(1.0, max(shape[:2]) / PRINT_REFERENCE_SIDE)
@@ -77,6 +86,14 @@ def render_region(name: str, photo: np.ndarray, mask: np.ndarray, *,
     """
     style = get_builtin(name)
     _check_inputs(photo, mask)
+    height, width = np.shape(mask)
+    if max(height, width) > RENDER_SIDE_LIMIT:
+        shrink = RENDER_SIDE_LIMIT / max(height, width)
+        small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+        rendered = render_region(name, cv2.resize(np.asarray(photo, np.float32), small, interpolation=cv2.INTER_AREA),
+                                 cv2.resize(np.asarray(mask, np.float32), small, interpolation=cv2.INTER_AREA),
+                                 params=params, seed=seed)
+        return np.clip(cv2.resize(rendered, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
     resolved = style.resolve(params)
     resolved["scale"] = float(resolved["scale"]) * size_factor(np.shape(photo))
     from_rules = resolved.pop("seed")
