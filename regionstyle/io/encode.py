@@ -66,6 +66,11 @@ def checked_pixels(pixels: np.ndarray, alpha: np.ndarray | None) -> tuple[np.nda
     return np.clip(rgb, 0.0, 1.0), None if alpha is None else np.clip(alpha, 0.0, 1.0)
 
 
+# zlib level of 8-bit PNGs. Pillow's default (6) took 4.4 s to write a 12 MP result on two cores, 2.5 times
+# the 1.8 s of level 3, for a file 4% smaller (13.1 against 13.7 MB; level 1: 1.2 s, 14.4 MB).
+PNG_COMPRESS_LEVEL = 3
+
+
 def image_writer(
     fmt: str, rgb: np.ndarray, alpha: np.ndarray | None, *,
     exif: bytes | None, icc_profile: bytes | None, bit_depth: int, quality: int,
@@ -90,6 +95,8 @@ def image_writer(
         options["subsampling"] = 0  # full-resolution colour: stylised edges are colourful
     if fmt == "webp" and quality == 100:
         options["lossless"] = True
+    if fmt == "png":
+        options["compress_level"] = PNG_COMPRESS_LEVEL
     if exif:
         options["exif"] = exif
     if icc_profile:
