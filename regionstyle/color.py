@@ -72,8 +72,9 @@ def styled_start(content: torch.Tensor, masks: torch.Tensor, sources: list) -> t
     """
     start = content.clone()
     for index, source in sources:
-        target_mean = sum(w * color_moments(img.to(content))[0] for img, w in zip(source.images, source.weights))
-        target_cov = sum(w * color_moments(img.to(content))[1] for img, w in zip(source.images, source.weights))
+        moments = [color_moments(image.to(content)) for image in source.images]  # once each: at 12 MP 0.3 s
+        target_mean = sum(w * mean for (mean, _), w in zip(moments, source.weights))
+        target_cov = sum(w * cov for (_, cov), w in zip(moments, source.weights))
         mean, cov = color_moments(content, masks[index])
         moved = transfer_moments(content, source_mean=mean, source_cov=cov, target_mean=target_mean,
                                  target_cov=target_cov)
