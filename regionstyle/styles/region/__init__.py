@@ -82,7 +82,8 @@ def render_region(name: str, photo: np.ndarray, mask: np.ndarray, *,
         ``seed`` among them overrides the ``seed`` argument.
     Returns float32 (H, W, 3) in [0, 1]. Inside the region it depends only on the photo's pixels inside
     the region; outside it is an extension of the rendering (never the photo), for the style statistics
-    at the region's rim. Feature sizes are pixels up to 1024 px long side, relative above (size_factor).
+    at the region's rim. Feature sizes are pixels up to 1024 px long side, relative above (size_factor);
+    above RENDER_SIDE_LIMIT the photo is rendered at that long side and the rendering enlarged.
     """
     style = get_builtin(name)
     _check_inputs(photo, mask)
