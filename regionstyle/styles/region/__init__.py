@@ -83,18 +83,13 @@ def render_region(name: str, photo: np.ndarray, mask: np.ndarray, *,
     Returns float32 (H, W, 3) in [0, 1]. Inside the region it depends only on the photo's pixels inside
     the region; outside it is an extension of the rendering (never the photo), for the style statistics
     at the region's rim. Feature sizes are pixels up to 1024 px long side, relative above (size_factor);
-    above RENDER_SIDE_LIMIT the photo is rendered at that long side and the rendering enlarged.
+    above RENDER_SIDE_LIMIT the photo is rendered at that long side and the rendering enlarged (so there
+    the pixels within one shrink step outside the region's border are averaged into its rim).
     """
     style = get_builtin(name)
     _check_inputs(photo, mask)
-    height, width = np.shape(mask)
-    if max(height, width) > RENDER_SIDE_LIMIT:
-        shrink = RENDER_SIDE_LIMIT / max(height, width)
-        small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        rendered = render_region(name, cv2.resize(np.asarray(photo, np.float32), small, interpolation=cv2.INTER_AREA),
-                                 cv2.resize(np.asarray(mask, np.float32), small, interpolation=cv2.INTER_AREA),
-                                 params=params, seed=seed)
-        return np.clip(cv2.resize(rendered, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    if max(np.shape(mask)) > RENDER_SIDE_LIMIT:
+        return _rendered_at_limit(name, photo, mask, params=params, seed=seed)
     resolved = style.resolve(params)
     resolved["scale"] = float(resolved["scale"]) * size_factor(np.shape(photo))
     from_rules = resolved.pop("seed")
@@ -108,6 +103,18 @@ def render_region(name: str, photo: np.ndarray, mask: np.ndarray, *,
     logger.debug("rendered %s from a %dx%d region in %.3f s", name, crop.shape[1], crop.shape[0],
                  time.perf_counter() - start)
     return image
+
+
+def _rendered_at_limit(name: str, photo: np.ndarray, mask: np.ndarray, *, params: Mapping[str, object],
+                       seed: int) -> np.ndarray:
+    """:func:`render_region` of the photo and mask shrunk to RENDER_SIDE_LIMIT (area), enlarged back (bicubic)."""
+    height, width = np.shape(mask)
+    shrink = RENDER_SIDE_LIMIT / max(height, width)
+    small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+    rendered = render_region(name, cv2.resize(np.asarray(photo, np.float32), small, interpolation=cv2.INTER_AREA),
+                             cv2.resize(np.asarray(mask, np.float32), small, interpolation=cv2.INTER_AREA),
+                             params=params, seed=seed)
+    return np.clip(cv2.resize(rendered, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
 
 
 def _check_inputs(photo: np.ndarray, mask: np.ndarray) -> None:
