@@ -22,18 +22,23 @@ import time
 from regionstyle.styles import BUILTIN_STYLES
 
 
+def timed(render, repeat: int) -> tuple[list[float], list[float]]:
+    """(wall, CPU) seconds of each of ``repeat`` calls of ``render()``."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        render()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
 def time_style(name: str, *, size: int, repeat: int, seed: int) -> tuple[list[float], list[float]]:
     """(wall, CPU) seconds of each of ``repeat`` renders of style ``name``, bypassing the registry cache."""
     style = BUILTIN_STYLES[name]
     params = {key: spec.default for key, spec in style.params.items() if key != "seed"}
     style.render(height=size, width=size, seed=seed, **params)  # warm-up
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        style.render(height=size, width=size, seed=seed, **params)
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return wall, cpu
+    return timed(lambda: style.render(height=size, width=size, seed=seed, **params), repeat)
 
 
 def time_region(name: str, photo, *, repeat: int, seed: int) -> tuple[list[float], list[float]]:
@@ -43,25 +48,21 @@ def time_region(name: str, photo, *, repeat: int, seed: int) -> tuple[list[float
     from regionstyle.styles.region import render_region
 
     mask = np.ones(photo.shape[:2], np.float32)
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        render_region(name, photo, mask, seed=seed)
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return wall, cpu
+    return timed(lambda: render_region(name, photo, mask, seed=seed), repeat)
 
 
 def read_photo(path: str, long_side: int):
-    """float32 RGB in [0, 1], resized to ``long_side``."""
+    """float32 RGB in [0, 1] as the pipeline reads it (regionstyle.io), resized to ``long_side``."""
     import cv2
     import numpy as np
 
-    image = cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    from regionstyle import io
+
+    image = io.read_image(path).pixels
     factor = long_side / max(image.shape[:2])
     size = (round(image.shape[1] * factor), round(image.shape[0] * factor))
     image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
-    return image.astype(np.float32) / 255
+    return np.clip(image, 0.0, 1.0).astype(np.float32)
 
 
 def main() -> None:
