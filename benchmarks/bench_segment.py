@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--photo", type=Path, default=PHOTO)
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--masks", action="store_true", help="also time build_region_masks (feather, cleanup)")
+    parser.add_argument("--masks", action="store_true", help="also time build_region_masks (feather, islands, min_area)")
     args = parser.parse_args()
     if not args.model.is_file() or not args.photo.is_file():
         raise SystemExit(f"needs {args.model} and {args.photo} (../shared/data)")
@@ -71,7 +71,7 @@ def bench_masks(segmenter, segmentation) -> None:
     from regionstyle.segment.regions import build_region_masks
 
     resolution = maskrules.resolve(maskrules.parse_rules(RULES), segmenter.vocabulary)
-    for options in ({}, {"feather_px": 12.0, "cleanup_px": 8, "min_area": 0.01}):
+    for options in ({}, {"feather_px": 12.0, "min_island": 0.01, "min_area": 0.01}):
         start = time.perf_counter()
         masks = build_region_masks(segmentation, resolution, **options)
         print(f"build_region_masks({options}): {time.perf_counter() - start:.3f} s, {len(masks.names)} masks")

@@ -18,7 +18,7 @@ import torch
 
 import maskrules
 from regionstyle import blend, color, limits, optimize, segment
-from regionstyle.config import TransferConfig, working_size
+from regionstyle.config import TransferConfig, make_config, working_size
 from regionstyle.datatypes import LoadedImage, RegionMasks, Segmentation, StylizeResult
 from regionstyle.optimize import ProgressCallback, StyledRegion
 from regionstyle.report import build_report, explain_report
@@ -79,7 +79,7 @@ def _regions(pixels: np.ndarray, ruleset: maskrules.RuleSet, config: TransferCon
     segmentation, note = segment_photo(pixels, ruleset, labels, device, session, segmenter_weights=segmenter_weights)
     resolution = maskrules.resolve(ruleset, vocabulary_of(segmentation, ruleset))
     masks = region_stage.build_region_masks(segmentation, resolution, min_area=ruleset.segmentation.min_area,
-                                            feather_px=config.feather)
+                                            feather_px=config.feather, min_island=config.min_island)
     return segmentation, note, resolution, masks
 
 
@@ -346,7 +346,8 @@ def explain(pixels: np.ndarray, ruleset: maskrules.RuleSet, *, labels: str | Pat
     seg, note = segment_photo(pixels, ruleset, labels, where, session, classes, segmenter_weights=segmenter_weights)
     vocabulary = vocabulary_of(seg, ruleset) if classes is None else _vocabulary_named(classes)
     resolution = maskrules.resolve(ruleset, vocabulary)
-    masks = region_stage.build_region_masks(seg, resolution, min_area=ruleset.segmentation.min_area)
+    masks = region_stage.build_region_masks(seg, resolution, min_area=ruleset.segmentation.min_area,
+                                            min_island=make_config(ruleset.defaults).min_island)
     report = explain_report(seg, note, vocabulary, resolution, ruleset)
     paintings = _painting_labels(ruleset, where, session, segmenter_weights=segmenter_weights)
     for row, region in zip(report["regions"], resolution.regions):

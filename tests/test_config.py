@@ -25,7 +25,7 @@ NON_DEFAULT = {
     "encoder_weights": None, "style_weight": 50.0, "content_weight": 2.0, "edge_weight": 3.0, "tv_weight": 0.5,
     "color_weight": 0.0, "color": "preserve", "feather": 2.0, "mask_mode": "inside", "optimizer": "adam",
     "learning_rate": 0.05, "init": "noise", "precision": "fp32", "threads": 1, "seed": 5, "device": "cpu",
-    "style_loss": "sliced", "optimize_builtins": True,
+    "style_loss": "sliced", "optimize_builtins": True, "min_island": 0.01,
 }
 
 

@@ -224,3 +224,20 @@ def test_a_photo_shrunk_to_its_size_is_averaged_not_sampled(tmp_path):
     shrunk = _keep_everything(tmp_path, checkerboard, size=16)
     assert shrunk.shape == (16, 16, 3)
     assert np.abs(shrunk - 0.5).max() < 0.01  # sampling would alias it to black, white or another pattern
+
+
+def test_min_island_in_the_rules_reaches_the_masks(tmp_path):
+    """[defaults] min_island: a speck of building alone in the sky of a label map joins the sky."""
+    labels = np.full((60, 80), 3, np.uint8)  # ADE20K ids in a label map: 3 sky, 2 building
+    labels[40:] = 2
+    labels[10:14, 30:34] = 2
+    Image.fromarray(labels).save(tmp_path / "labels.png")
+    text = ('[segmentation]\nlabels = "labels.png"\nclasses = "ade20k"\n[map]\nsky = "watercolor"\n'
+            'building = "mosaic"\n[defaults]\n{}\n')
+    owners = []
+    for extra in ("", "min_island = 0.01"):
+        (tmp_path / "rules.toml").write_text(text.format(extra))
+        _, masks, _ = pipeline.explain(np.zeros((60, 80, 3), np.float32), load_ruleset(tmp_path / "rules.toml"))
+        owners.append(np.array(masks.names)[masks.owner])
+    assert (owners[0][10:14, 30:34] == "building").all() and (owners[1][10:14, 30:34] == "sky").all()
+    assert (owners[0] != owners[1]).sum() == 16

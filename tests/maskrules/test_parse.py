@@ -235,7 +235,7 @@ def test_image_style_errors(folder: Path):
      "expected one of 'style', 'preserve', 'match', got 'preserv'; did you mean 'preserve'?"),
     ('[[rule]]\nclasses = "sky"\nstyle = "oil"\nstrenght = 2\n', "rule[1].strenght", 4,
      "unknown key 'strenght'; did you mean 'strength'? (valid: classes, color, content_weight, edge_weight, feather, "
-     "name, priority, strength, style, style_loss)"),
+     "min_island, name, priority, strength, style, style_loss)"),
     ('[[rule]]\nclasses = "sky"\nstyle = "oil"\nname = ""\n', "rule[1].name", 4,
      "expected a non-empty string, got a string ('')"),
     ('[mapp]\nsky = "oil"\n', "mapp", 1, "unknown key 'mapp'; did you mean 'map'? "
