@@ -13,12 +13,23 @@ import functools
 import hashlib
 from collections.abc import Mapping
 
+import cv2
 import numpy as np
 import torch
 
 from maskrules import StyleRef
 from regionstyle import color
 from regionstyle.style.targets import StyleSource
+
+# A painting's style is in its marks, not in its empty stretches: the Great Wave's beige sky is a quarter of
+# the print, and read evenly it made regions styled after it pale cream patches; weighted by local detail
+# they take its blue crests and foam. A position's weight is its luminance's standard deviation over a
+# window of DETAIL_WINDOW of the painting's long side, over the painting's DETAIL_QUANTILE of it, clipped to
+# [DETAIL_FLOOR, 1]: flat paper still counts a little, and a painting with detail everywhere (The Starry
+# Night: 1% of it at the floor) is read nearly as before. Measured in benchmarks/README.md, "Detail".
+DETAIL_WINDOW = 1 / 64
+DETAIL_QUANTILE = 0.75
+DETAIL_FLOOR = 0.1
 
 
 def leaves(ref: StyleRef, weight: float = 1.0) -> list[tuple[StyleRef, float]]:
@@ -71,12 +82,14 @@ def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask:
 
     content: (3, H, W) photo; mask: (H, W) the region (used by colour mode ``match``, which recolours the
     exemplar to the region's own colours). painting_masks: leaf -> (H', W') mask of the part of its painting
-    a ``match`` style reads (:mod:`regionstyle.style.matching`); other leaves read the whole painting.
+    a ``match`` style reads (:mod:`regionstyle.style.matching`); other leaves read the whole painting,
+    weighted by its detail (:func:`detail_weights`).
     """
     parts = leaves(ref)
     images = [exemplar(leaf) for leaf, _ in parts]
     painting_masks = painting_masks or {}
-    masks = tuple(painting_masks.get(leaf) for leaf, _ in parts) if painting_masks else ()
+    masks = tuple(painting_masks[leaf] if leaf in painting_masks else detail_weights(image)
+                  for (leaf, _), image in zip(parts, images))
     key = f"{ref!r}|{color_mode}{mask_digest(painting_masks)}"
     if color_mode == "preserve":
         images = [color.grey(image) for image in images]
@@ -87,6 +100,16 @@ def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask:
     scale = float(sum(leaf.scale * weight for leaf, weight in parts))
     return StyleSource(key=key, images=tuple(images), weights=tuple(w for _, w in parts), texture_scale=scale,
                        masks=masks)
+
+
+def detail_weights(image: torch.Tensor) -> torch.Tensor:
+    """(H, W) float32 weights in [DETAIL_FLOOR, 1] of a (3, H, W) painting's positions: its local detail."""
+    luminance = (0.299 * image[0] + 0.587 * image[1] + 0.114 * image[2]).numpy().astype(np.float32)
+    side = max(3, round(max(luminance.shape) * DETAIL_WINDOW)) | 1
+    mean = cv2.blur(luminance, (side, side))
+    spread = np.sqrt(np.maximum(cv2.blur(luminance * luminance, (side, side)) - mean * mean, 0.0))
+    scale = max(float(np.quantile(spread, DETAIL_QUANTILE)), 1e-6)
+    return torch.from_numpy(np.clip(spread / scale, DETAIL_FLOOR, 1.0).astype(np.float32))
 
 
 def mask_digest(painting_masks: Mapping[StyleRef, torch.Tensor] | None) -> str:

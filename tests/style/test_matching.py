@@ -17,7 +17,7 @@ from regionstyle.datatypes import LoadedImage, Segmentation
 from regionstyle.rules import load_ruleset
 from regionstyle.session import Session
 from regionstyle.style import matching
-from regionstyle.style.exemplars import exemplar
+from regionstyle.style.exemplars import detail_weights, exemplar
 from regionstyle.style.targets import StyleSource, style_target
 
 ADE = maskrules.get_vocabulary("ade20k")
@@ -70,7 +70,9 @@ def _run(rules: str, tmp_path: Path, tiny_encoder, monkeypatch, session: Session
 def _expected(painting: Path, mask: torch.Tensor | None, tiny_encoder, long_side: int, crop=None):
     encoder, plan = tiny_encoder
     leaf = maskrules.StyleRef(kind="image", name="p", image=painting, crop=crop)
-    source = StyleSource(key="independent", images=(exemplar(leaf),), weights=(1.0,), masks=(mask,))
+    image = exemplar(leaf)
+    weights = detail_weights(image) if mask is None else mask  # a fallback reads the whole painting's detail
+    source = StyleSource(key="independent", images=(image,), weights=(1.0,), masks=(weights,))
     return style_target(source, encoder, tuple(t for t, _ in plan.style), content_long_side=long_side,
                         device=torch.device("cpu"))
 

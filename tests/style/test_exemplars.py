@@ -1,0 +1,54 @@
+"""Paintings read by their detail: flat stretches count little in a style's statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+import maskrules
+from regionstyle.style.exemplars import DETAIL_FLOOR, detail_weights, style_source
+from regionstyle.style.targets import StyleSource, style_target
+
+
+def half_flat_painting(height: int = 96, width: int = 128) -> torch.Tensor:
+    """(3, H, W): beige paper on the left half, blue-and-white stripes on the right."""
+    gen = np.random.default_rng(0)
+    image = np.empty((3, height, width), np.float32)
+    image[:, :, : width // 2] = np.array([0.85, 0.8, 0.65])[:, None, None] + gen.normal(0, 0.004, (3, height, width // 2))
+    stripes = np.arange(width // 2) % 2
+    image[:, :, width // 2:] = np.where(stripes, 0.95, 0.1)[None, None, :] * np.array([0.6, 0.8, 1.0])[:, None, None]
+    return torch.from_numpy(image.clip(0, 1))
+
+
+def test_flat_paper_sits_at_the_floor_and_marks_count_fully():
+    weights = detail_weights(half_flat_painting())
+    assert weights.min() >= DETAIL_FLOOR and weights.max() <= 1.0
+    assert weights[:, :56].max() == DETAIL_FLOOR  # the paper, away from where the stripes begin
+    assert weights[:, 72:].min() == 1.0
+
+
+def test_a_paintings_target_leans_to_its_marks(tmp_path, tiny_encoder):
+    """The style target of a half-flat painting is nearer its striped half's than an even reading is."""
+    encoder, plan = tiny_encoder
+    taps = tuple(t for t, _ in plan.style)
+    painting = half_flat_painting()
+    path = tmp_path / "painting.png"
+    Image.fromarray((painting.numpy().transpose(1, 2, 0) * 255).round().astype(np.uint8)).save(path)
+    ref = maskrules.StyleRef(kind="image", name="p", image=path)
+    read = style_source(ref, color_mode="style", content=torch.zeros(3, 8, 8), mask=torch.ones(8, 8))
+    image = read.images[0]
+    striped = torch.zeros(image.shape[1:])
+    striped[:, 64:] = 1.0
+
+    def target(masks):
+        source = StyleSource(key=str(masks), images=(image,), weights=(1.0,), masks=masks)
+        return style_target(source, encoder, taps, content_long_side=128, device=torch.device("cpu"))
+
+    def distance(a, b):
+        return sum(float((a.taps[t].gram - b.taps[t].gram).norm() / b.taps[t].gram.norm()) for t in taps)
+
+    marks = target((striped,))
+    detailed = style_target(read, encoder, taps, content_long_side=128, device=torch.device("cpu"))
+    even = target((None,))
+    assert distance(detailed, marks) < 0.5 * distance(even, marks)
