@@ -157,6 +157,16 @@ def test_an_island_at_the_threshold_stays():
     assert masks.masks[masks.names.index("building")][45:47, 50:52].min() == 1.0  # the 4 px hole did join
 
 
+def test_an_island_with_a_hole_joins_whole():
+    """A hole of sky in an island of building in the sky: the hole joins the island, then the island the sky."""
+    labels = np.full((60, 80), SKY)
+    labels[40:, :] = BUILDING
+    labels[10:17, 20:27] = BUILDING
+    labels[12:15, 22:25] = SKY
+    masks = build_region_masks(hard(labels), RULES, min_island=0.02)
+    assert (np.array(masks.names)[masks.owner][:40] == "sky").all()
+
+
 def test_a_rules_min_island_moves_its_own_islands_only():
     labels = island_scene()
     rules = resolution('[map]\nsky = "watercolor"\nperson = "keep"\n'
