@@ -153,14 +153,15 @@ def join_islands(masks: np.ndarray, min_shares: list[float], *, keep: np.ndarray
     region too, except at pixels a ``keep`` region owns: those get it themselves, so no pixel changes hands
     from a keep region.
     """
-    owner = owner_map(masks)
     out = masks.copy()
+    owner = owner_map(out)
     for index, share in enumerate(min_shares):
-        target = _island_targets(owner, masks[index], index, min_pixels=share * owner.size) if share > 0 else None
+        target = _island_targets(owner, out[index], index, min_pixels=share * owner.size) if share > 0 else None
         if target is not None:
             kept = (target >= 0) & keep[owner]
             target[kept] = owner[kept]
             _move_mass(out, source=index, target=target, where=target >= 0)
+            owner = owner_map(out)  # the next region's islands are judged on the partition as it is now
     return out
 
 
