@@ -88,8 +88,7 @@ def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask:
     parts = leaves(ref)
     images = [exemplar(leaf) for leaf, _ in parts]
     painting_masks = painting_masks or {}
-    masks = tuple(painting_masks[leaf] if leaf in painting_masks else detail_weights(image)
-                  for (leaf, _), image in zip(parts, images))
+    masks = tuple(painting_weights(leaf, image, painting_masks) for (leaf, _), image in zip(parts, images))
     key = f"{ref!r}|{color_mode}{mask_digest(painting_masks)}"
     if color_mode == "preserve":
         images = [color.grey(image) for image in images]
@@ -100,6 +99,13 @@ def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask:
     scale = float(sum(leaf.scale * weight for leaf, weight in parts))
     return StyleSource(key=key, images=tuple(images), weights=tuple(w for _, w in parts), texture_scale=scale,
                        masks=masks)
+
+
+def painting_weights(leaf: StyleRef, image: torch.Tensor, painting_masks: Mapping[StyleRef, torch.Tensor]
+                     ) -> torch.Tensor:
+    """How much each position of a painting leaf's exemplar counts: the part a ``match`` chose, else its
+    detail."""
+    return painting_masks[leaf] if leaf in painting_masks else detail_weights(image)
 
 
 def detail_weights(image: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ import torch
 
 from maskrules import StyleRef
 from regionstyle import color
-from regionstyle.style.exemplars import exemplar, leaves, mask_digest
+from regionstyle.style.exemplars import exemplar, leaves, mask_digest, painting_weights
 from regionstyle.style.targets import StyleSource
 from regionstyle.styles.region import render_region
 
@@ -38,7 +38,7 @@ def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, s
 
     content: (3, H, W) photo in [0, 1]; mask: (H, W) the region. Image leaves of a blend stay whole
     exemplars (:func:`regionstyle.style.exemplars.exemplar`), masked where ``painting_masks`` (leaf ->
-    (H', W') mask of its painting, from a ``match``) says. The colour mode applies as for any exemplar:
+    (H', W') mask of its painting, from a ``match``) says, else weighted by their detail. The colour mode applies as for any exemplar:
     grey for ``preserve``, recoloured to the region for ``match``.
     """
     painting_masks = painting_masks or {}
@@ -52,7 +52,7 @@ def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, s
             masks.append(mask.detach().cpu().float())
         else:
             images.append(exemplar(leaf))
-            masks.append(painting_masks.get(leaf))
+            masks.append(painting_weights(leaf, images[-1], painting_masks))
         shares.append(share)
     if color_mode == "preserve":
         images = [color.grey(image) for image in images]

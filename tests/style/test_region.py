@@ -16,7 +16,7 @@ from regionstyle.datatypes import LoadedImage
 from regionstyle.rules import load_ruleset
 from regionstyle.session import Session
 from regionstyle.style import region as region_styles
-from regionstyle.style.exemplars import exemplar
+from regionstyle.style.exemplars import detail_weights, exemplar
 from regionstyle.style.targets import StyleSource, style_target
 from regionstyle.styles.region import render_region
 
@@ -83,7 +83,8 @@ def test_a_blend_renders_its_builtins_and_keeps_its_paintings_whole(tmp_path: Pa
     for share, laid_in in ((0.3, False), (0.7, True)):
         blend = StyleRef(kind="blend", name="b", blend=((MOSAIC, share), (image, 1 - share)))
         source = region_styles.region_source(blend, content=content, mask=mask, seed=0, color_mode="style")
-        assert source.weights == (share, 1 - share) and source.masks[1] is None
+        assert source.weights == (share, 1 - share)
+        torch.testing.assert_close(source.masks[1], detail_weights(exemplar(image)))  # whole, read by its detail
         np.testing.assert_allclose(source.images[1].permute(1, 2, 0).numpy(), painting / 255, atol=1e-6)
         rendering = region_styles.rendering(source)  # only a blend mostly of built-ins is laid in
         assert (rendering is not None) == laid_in
