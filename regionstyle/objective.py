@@ -109,6 +109,21 @@ class ScaleProblem:
     weights: LossWeights
     gathers: dict[str, torch.Tensor] = field(default_factory=dict)  # {tap: pooled positions} (pool_gathers)
     edges: EdgeTerm | None = None
+    context: int = 0  # pixels of mirrored image the encoder sees around it (ENCODER_CONTEXT)
+
+
+# The encoder sees the image mirrored this many pixels past each edge, with masks of zero weight there: a
+# border pixel otherwise meets the networks' zero padding (and, for the TF-trained MobileNetV2, an
+# asymmetric SAME stride grid), and the optimiser painted a green line two pixels high along the top edge
+# of every MobileNetV2 picture (G - B +15 to +50 over rows 6-14 on the ten photos at 512 px).
+ENCODER_CONTEXT = 8
+
+
+def with_context(image: torch.Tensor, context: int) -> torch.Tensor:
+    """(N, C, H, W) ``image`` mirrored ``context`` pixels past each edge (as is when it is too small)."""
+    if context <= 0 or min(image.shape[-2:]) <= context:
+        return image
+    return F.pad(image, (context,) * 4, mode="reflect")
 
 
 # At each layer a region's lightest positions, up to this share of its mask's total weight, are left out of
@@ -185,7 +200,8 @@ def loss_terms(image: torch.Tensor, problem: ScaleProblem, encoder: FeatureEncod
     with torch.autocast(image.device.type, dtype=autocast_dtype or torch.bfloat16,
                         enabled=autocast_dtype is not None, cache_enabled=autocast_cache):
         # channels_last suits oneDNN/cuDNN convolutions; the optimised tensor itself stays contiguous.
-        features = encoder(image.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
+        seen = with_context(image, problem.context)
+        features = encoder(seen.contiguous(memory_format=torch.channels_last), taps=problem.plan.own_taps)
     # (h*w, C) rows: a view of channels-last maps (no copy), still in the autocast dtype. Reshaped whole, not
     # indexed (f[0]): the backward of an index allocates an NCHW gradient, which the encoder's channels-last
     # backward (its softmax) then copied back: two copies of every tap per evaluation, 15% of one at 512 px.

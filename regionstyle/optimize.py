@@ -26,8 +26,8 @@ from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
 from regionstyle.losses import luminance_laplacian
-from regionstyle.objective import (EdgeTerm, LossWeights, RegionTerm, ScaleProblem, evaluate, pool_gathers,
-                                   resize_masks, second_mask_nearby, usable_taps)
+from regionstyle.objective import (ENCODER_CONTEXT, EdgeTerm, LossWeights, RegionTerm, ScaleProblem, evaluate,
+                                   pool_gathers, resize_masks, second_mask_nearby, usable_taps, with_context)
 from regionstyle.pyramid import PixelPyramid
 from regionstyle.style import layered
 from regionstyle.style.targets import StyleSource, StyleTarget, style_target
@@ -278,7 +278,9 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     the pixels being optimised."""
     encoder, plan, config = work.encoder, work.plan, work.config
     style_taps = tuple(tap for tap, _ in plan.style)
-    per_layer = layer_masks(masks, encoder, style_taps, mode=config.mask_mode)
+    context = ENCODER_CONTEXT if min(content.shape[-2:]) > ENCODER_CONTEXT else 0
+    seen_masks = F.pad(masks, (context,) * 4)  # the mirrored border carries no weight
+    per_layer = layer_masks(seen_masks, encoder, style_taps, mode=config.mask_mode)
     terms = []
     for region in regions:
         target = _region_target(region, encoder, style_taps, work.split, work.long_side, content.device,
@@ -287,14 +289,15 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
         area = float(masks[region.index].mean())
         terms.append(RegionTerm(region.name, target, region_layers, masks[region.index],
                                 region.strength, area, region.use_color))
-    content_features = encoder(content[None], taps=(plan.content,))[plan.content][0].float()
+    content_features = encoder(with_context(content[None], context), taps=(plan.content,))[plan.content][0].float()
     weights = LossWeights(style=config.style_weight if config.style_weight is not None else plan.style_weight,
                           content=config.content_weight, tv=config.tv_weight, color=config.color_weight)
     pooled_terms, gathers = pool_gathers(tuple(terms))
     return ScaleProblem(plan=plan, regions=pooled_terms, content_target=content_features,
-                        content_weights=_content_weights(masks, regions, content_features.shape[-2:]),
+                        content_weights=_content_weights(seen_masks, regions, content_features.shape[-2:]),
                         content_norm=float(content_features.pow(2).mean().clamp_min(1e-12)), weights=weights,
-                        gathers=gathers, edges=_edge_term(content, masks, regions, config.edge_weight))
+                        gathers=gathers, edges=_edge_term(content, masks, regions, config.edge_weight),
+                        context=context)
 
 
 def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[str, ...], fine_taps: frozenset[str],
@@ -372,8 +375,10 @@ def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple
 
 
 def _content_weights(masks: torch.Tensor, regions: Sequence[StyledRegion], size: torch.Size) -> torch.Tensor:
-    """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``."""
+    """Per-position content weight at the content layer: 1, or a styled region's own ``content_weight``; 0 on
+    the encoder's mirrored border, where the masks are 0 (inside they sum to 1)."""
     weight_map = _rule_weight_map(masks, {region.index: region.content_weight for region in regions}, 1.0)
+    weight_map = weight_map * masks.sum(0)
     return resize_masks(weight_map[None], tuple(size))[0]
 
 

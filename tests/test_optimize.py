@@ -13,6 +13,7 @@ from regionstyle.config import TransferConfig
 from regionstyle.encoder import LayerPlan
 from regionstyle.style.gram import gram, masked_gram
 from regionstyle.optimize import StyledRegion, optimize, schedule
+from regionstyle.objective import ENCODER_CONTEXT
 from regionstyle.style.targets import StyleSource
 
 
@@ -112,7 +113,8 @@ def test_finer_scales_above_the_threshold_read_only_the_fine_plans_taps(tiny_enc
     config = TransferConfig(iterations=6, scales=(32,), seed=0, precision="fp32")
     optimize(content, masks, regions, encoder=encoder, plan=dataclasses.replace(plan, fine=fine), config=config)
     by_width = {width: {taps for w, taps in read if w == width} for width, _ in read}
-    assert by_width == {32: {frozenset({"relu1_1", "relu2_1", "relu3_1"})}, 64: {frozenset({"relu1_1"})}}
+    seen = 2 * ENCODER_CONTEXT  # the mirrored border the encoder sees around the image
+    assert by_width == {32 + seen: {frozenset({"relu1_1", "relu2_1", "relu3_1"})}, 64 + seen: {frozenset({"relu1_1"})}}
 
 
 def test_schedule_doubles_sizes_and_thins_iterations():
