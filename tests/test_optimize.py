@@ -312,3 +312,14 @@ def test_without_iterations_set_the_encoder_plan_decides_them(tiny_encoder):
         optimize(content, masks, regions, encoder=encoder, plan=layer_plan, config=config, on_progress=seen.append)
         counts[name] = seen[0].iterations
     assert counts == {"plan": 12, "config": 15}
+
+
+def test_the_encoder_sees_a_mirrored_border_and_only_the_image_counts():
+    from regionstyle.objective import with_context
+
+    image = torch.arange(2 * 6 * 7, dtype=torch.float32).reshape(1, 2, 6, 7)
+    seen = with_context(image, 3)
+    assert seen.shape == (1, 2, 12, 13)
+    torch.testing.assert_close(seen[..., 3:-3, 3:-3], image)
+    torch.testing.assert_close(seen[..., 3:-3, 2], image[..., :, 1])  # mirrored about the edge pixel
+    assert with_context(image, 6) is image  # too small to mirror that far: as is
