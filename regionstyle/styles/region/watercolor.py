@@ -17,6 +17,12 @@ from regionstyle.styles.region import fields, tones
 from regionstyle.styles.region.frame import RegionView
 
 _PAPER = np.asarray([0.97, 0.955, 0.92], np.float32)
+# A photo's 8-bit rounding steps a smooth gradient (a clear sky) by 1/255; the rims of those steps are
+# under RIM_ROUNDING deep, and they are no wash edges. Rims are scaled by the region's own 98th percentile,
+# but never by less than RIM_FULL_DEPTH: scaled to full strength, a clear sky's rounding steps drew dark
+# contour lines across it (benchmarks/README.md, "Wet edges").
+RIM_ROUNDING = 0.001
+RIM_FULL_DEPTH = 0.003
 
 
 def render(view: RegionView, *, seed: int, palette: str, scale: float, wetness: float) -> np.ndarray:
@@ -44,8 +50,8 @@ def _pigment_effects(rng: np.random.Generator, wash: np.ndarray, *, scale: float
     grain = texture.standardise(texture.blur(texture.paper(rng, height, width, scale=scale), 0.8 * scale))
     luma = tones.luma(wash)
     # The edge of every wash: pigment carried there by the drying water makes a darker rim.
-    rim = np.clip(fields.smooth(luma, (1.5 + 1.5 * wetness) * scale) - luma, 0, None)  # the darker side
-    rim = np.clip(rim / (np.quantile(rim, 0.98) + 1e-6), 0, 1)
+    rim = np.clip(fields.smooth(luma, (1.5 + 1.5 * wetness) * scale) - luma - RIM_ROUNDING, 0, None)
+    rim = np.clip(rim / max(float(np.quantile(rim, 0.98)), RIM_FULL_DEPTH), 0, 1)
     turbulence = texture.fractal_noise(rng, height, width, cell=40 * scale, octaves=3)
     density = 1.0 + 0.6 * rim + 0.1 * turbulence + 0.12 * grain
     painted = wash - (wash - wash * wash) * (density[..., None] - 1.0)
