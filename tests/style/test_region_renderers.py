@@ -15,7 +15,7 @@ import pytest
 from regionstyle.errors import BadInput
 from regionstyle.styles import BUILTIN_STYLES
 from regionstyle.styles.palettes import PALETTES
-from regionstyle.styles.region import REGION_RENDERERS, render_region
+from regionstyle.styles.region import REGION_RENDERERS, render_region, tones
 from regionstyle.styles.region.frame import fill_outside
 from regionstyle.styles.region.superpixels import connected_cells
 
@@ -249,6 +249,40 @@ def test_woodcut_is_black_and_white_and_lighter_where_the_photo_is() -> None:
     luma = image @ LUMA
     assert ((luma < 0.2) | (luma > 0.75)).mean() > 0.75  # printed: ink or paper, few greys
     assert luma[8:-8, 4:28].mean() > luma[8:-8, 68:92].mean() + 0.3
+
+
+def _clear_sky(height: int = 96, width: int = 160) -> np.ndarray:
+    """A clear blue sky: a saturated blue gradient of luma about 0.44, rounded to 8 bits, a little noise."""
+    t = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    sky = (np.float32([0.22, 0.42, 0.78]) * (1 - t) + np.float32([0.3, 0.5, 0.82]) * t) * np.ones((1, width, 1))
+    noise = np.random.default_rng(0).normal(0, 0.01, sky.shape)
+    return np.clip(np.round(sky * 255) / 255 + noise, 0, 1).astype(np.float32)
+
+
+def test_a_saturated_colour_reads_lighter_than_a_grey_of_its_luma() -> None:
+    blue, grey = np.float32([0.25, 0.45, 0.8]), np.full(3, 0.25 * 0.2126 + 0.45 * 0.7152 + 0.8 * 0.0722, np.float32)
+    assert tones.value(blue) > tones.value(grey) + 0.08  # Helmholtz-Kohlrausch: 0.62 against 0.51
+    greys = tones.value(np.repeat(np.linspace(0, 1, 11, dtype=np.float32)[:, None], 3, axis=1))
+    assert np.all(np.diff(greys) > 0) and greys[0] == 0 and abs(greys[-1] - 1) < 1e-3
+
+
+def test_a_clear_blue_sky_is_drawn_light_not_inked_black() -> None:
+    """Judged by luma, a clear sky (0.44) was a dark tone: the woodcut inked it solid black (no paper at all)
+    and the pencil hatched it to a mean of 0.52. Drawn by its perceived lightness, it is a mid tone."""
+    sky = _clear_sky()
+    woodcut = render_region("woodcut", sky, np.ones(sky.shape[:2], np.float32), seed=0) @ LUMA
+    pencil = render_region("pencil", sky, np.ones(sky.shape[:2], np.float32), seed=0) @ LUMA
+    assert (woodcut > 0.5).mean() > 0.15 and woodcut.mean() > 0.2
+    assert pencil.mean() > 0.65
+
+
+def test_woodcut_lines_run_level_where_no_edge_runs() -> None:
+    """A flat, noisy grey has no edge to follow: its carved lines run level, as a cutter cuts a sky
+    (vertical / horizontal luminance change 2.9-3.0 over three seeds; 1.7 when noise chose the direction)."""
+    flat = np.full((128, 192, 3), 0.5, np.float32) + np.random.default_rng(1).normal(0, 0.02, (128, 192, 3))
+    luma = render_region("woodcut", np.clip(flat, 0, 1).astype(np.float32), np.ones((128, 192), np.float32),
+                         seed=0) @ LUMA
+    assert np.abs(np.diff(luma, axis=0)).mean() > 2.4 * np.abs(np.diff(luma, axis=1)).mean()
 
 
 def test_ink_wash_grades_with_the_photo_and_leaves_highlights_as_paper() -> None:

@@ -2,7 +2,8 @@
 
 Hatch lines are laid along the local edge direction (the structure tensor of the photo, blended over four
 directions so they curve gently with the shapes); each line is as wide as the photo is dark there, a second
-layer crosses it in the darker half and a third in the darkest parts. Lines break into strokes, catch on
+layer crosses it in the darker half and a third in the darkest parts. Dark means perceived lightness
+(``tones.value``), not luma: a clear blue sky is a mid tone to a draughtsman. Lines break into strokes, catch on
 the paper's tooth, and the main contours are drawn over them.
 """
 
@@ -46,7 +47,8 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, spacing: 
     rng = texture.stream(seed, "pencil-region")
     height, width = view.support.shape
     ink, paper = tones.ink_paper(palette)
-    dark = darkness(fields.smooth(view.luma, 0.5 * gap), view.support) ** 1.3  # pencil work stays light
+    # Shaded by perceived lightness, not luma: a clear blue sky (luma 0.44) is a mid tone, not a dark one.
+    dark = darkness(fields.smooth(tones.value(view.pixels), 0.5 * gap), view.support) ** 1.3  # stays light
     angles, _ = fields.tangent_angles(view.luma, view.support, sigma=3 * gap)
     ys, xs = texture.pixel_grid(height, width)
     wobble = 0.25 * texture.fractal_noise(rng, height, width, cell=6 * gap, octaves=2)

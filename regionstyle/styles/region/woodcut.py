@@ -1,10 +1,10 @@
 """Woodcut from the photo: black ink, white carved lines along the shapes, contours left standing.
 
 The block is cut in patches of straight parallel gouge lines, each patch running along the local edge
-direction (one of four, chosen per area as a cutter would); a carved line is as wide as the photo is light
-there, so light areas are mostly cut away and dark ones stay black. The strongest edges and the region's
-outline are left uncut as black contour lines, highlights are cleared wholesale, and the inked surface
-shows a faint wood grain.
+direction (one of four, chosen per area as a cutter would; level where no edge runs); a carved line is as
+wide as the photo is light there (perceived lightness, ``tones.value``), so light areas are mostly cut
+away and dark ones stay black. The strongest edges and the region's outline are left uncut as black
+contour lines, highlights are cleared wholesale, and the inked surface shows a faint wood grain.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from regionstyle.styles.region.frame import RegionView
 from regionstyle.styles.region.pencil import darkness, hatch
 
 _DIRECTIONS = 4
+# Where no edge runs (a clear sky) the votes are noise and the block came out in patches cut every way; a
+# cutter's default there is the horizontal line, so it gets this much of a vote everywhere.
+_HORIZONTAL_VOTE = 0.15
 
 
 def carving_direction(angles: np.ndarray, coherence: np.ndarray, *, sigma: float) -> np.ndarray:
@@ -25,6 +28,7 @@ def carving_direction(angles: np.ndarray, coherence: np.ndarray, *, sigma: float
     votes = []
     for k in range(_DIRECTIONS):
         agreement = np.clip(np.cos(2 * (angles - k * np.pi / _DIRECTIONS)), 0, 1) * (0.2 + coherence)
+        agreement = agreement + _HORIZONTAL_VOTE if k == 0 else agreement
         votes.append(fields.smooth(agreement.astype(np.float32), sigma))
     return np.argmax(np.stack(votes), axis=0)
 
@@ -37,7 +41,7 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, spacing: 
     ink, paper = tones.ink_paper(palette)
     angles, coherence = fields.tangent_angles(view.luma, view.support, sigma=2 * gap)
     direction = carving_direction(angles, coherence, sigma=2 * gap)
-    light = 1.0 - darkness(fields.smooth(view.luma, 0.35 * gap), view.support)
+    light = 1.0 - darkness(fields.smooth(tones.value(view.pixels), 0.35 * gap), view.support)
     cut = np.clip((light - 0.2) / 0.65, 0.0, 1.0)  # share of each line carved away
     ys, xs = texture.pixel_grid(height, width)
     wobble = 0.12 * texture.fractal_noise(rng, height, width, cell=5 * gap, octaves=2)
