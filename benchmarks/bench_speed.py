@@ -207,8 +207,23 @@ def main() -> None:
     print(f"cores {len(os.sched_getaffinity(0))}, load {load():.2f}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
+        if sys.flags.dont_write_bytecode:
+            cache_bytecode(Path(folder) / "pycache")
         for job in (list(JOBS) if "all" in args.jobs else args.jobs):
             JOBS[job](Path(folder))
+
+
+def cache_bytecode(prefix: Path) -> None:
+    """Let the jobs' processes cache compiled bytecode, as every installed Python does, and warm the cache.
+
+    The lent GPU machines set PYTHONDONTWRITEBYTECODE, so each cold process there compiled torch's 1,800
+    modules from source: 5-7 s that a user's install (pip writes .pyc) never pays (benchmarks/README.md)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(prefix)
+    print(f"PYTHONDONTWRITEBYTECODE was set: the jobs cache bytecode in {prefix} instead", flush=True)
+    run([*CLI, "--help"], label="warming the bytecode cache (command line)")
+    run([sys.executable, "-c", "import torchvision, torch.optim, regionstyle.pipeline, regionstyle.optimize"],
+        label="warming the bytecode cache (torchvision, optimiser)")
 
 
 if __name__ == "__main__":
