@@ -49,12 +49,20 @@ def lay_dots(rng: np.random.Generator, canvas: np.ndarray, *, diameter: float,
     for pitch, jitter, smallest, largest in passes:
         seeds = cells.jittered_seeds(rng, height, width, cell=pitch * diameter, jitter=jitter)
         radii = rng.uniform(smallest, largest, size=seeds.count).astype(np.float32) * diameter
-        dot_ids, radial = cells.discs(seeds, height, width, radii=radii,
-                                      priority=rng.random(seeds.count, dtype=np.float32))
-        colours = paint(seeds)
-        shade = (dome[0] - dome[1] * radial**2 - dome[2] * radial**8)[..., None]
-        image = np.where((dot_ids >= 0)[..., None], colours[np.maximum(dot_ids, 0)] * shade, image)
+        image = stamp_dots(rng, image, seeds, radii=radii, paint=paint, dome=dome)
     return image
+
+
+def stamp_dots(rng: np.random.Generator, image: np.ndarray, seeds: cells.Seeds, *, radii: np.ndarray,
+               paint: Callable[[cells.Seeds], np.ndarray], dome: tuple[float, float, float]) -> np.ndarray:
+    """``image`` (H, W, 3) with a round dot of ``radii[i]`` px at each seed, in ``paint(seeds)``'s colours,
+    shaded as :func:`lay_dots` says (``dome``); overlapping dots stack in random order."""
+    height, width = image.shape[:2]
+    dot_ids, radial = cells.discs(seeds, height, width, radii=radii,
+                                  priority=rng.random(seeds.count, dtype=np.float32))
+    colours = paint(seeds)
+    shade = (dome[0] - dome[1] * radial**2 - dome[2] * radial**8)[..., None]
+    return np.where((dot_ids >= 0)[..., None], colours[np.maximum(dot_ids, 0)] * shade, image)
 
 
 def render(*, height: int, width: int, seed: int, palette: str, scale: float, dot: int) -> np.ndarray:

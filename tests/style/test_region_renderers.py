@@ -218,6 +218,20 @@ def test_pointillism_dots_take_the_colours_of_the_photo_beneath() -> None:
     assert left.std(axis=0).max() > 0.03
 
 
+def test_pointillism_keeps_windows_smaller_than_its_dots() -> None:
+    """A wall with 5x8 px dark windows, dots 7 px: the windows must still read darker than the wall. Sampled
+    from a photo blurred over 0.3 dot and without the small dots where the form is missed, the contrast was
+    0.21 (the photo's 0.63); now 0.38-0.39 over three seeds."""
+    photo = np.full((96, 144, 3), [0.85, 0.78, 0.6], np.float32)
+    windows = np.zeros((96, 144), bool)
+    for top in range(12, 84, 18):
+        for left in range(12, 132, 16):
+            windows[top:top + 8, left:left + 5] = True
+    photo[windows] = [0.15, 0.15, 0.18]
+    luma = render_region("pointillism", photo, np.ones((96, 144), np.float32), seed=0) @ LUMA
+    assert luma[~windows].mean() - luma[windows].mean() > 0.32
+
+
 def _ink(image: np.ndarray) -> np.ndarray:
     return 1.0 - image @ LUMA
 
