@@ -64,11 +64,14 @@ def lay_strokes(
     length: float,
     density: float,
     jitter: float,
+    where: np.ndarray | None = None,
 ) -> StrokeFrame:
     """One layer of strokes ``width`` x ``length`` px along ``angles`` (+- ``jitter`` radians), random order.
 
     density: strokes per stroke area (about 2 leaves no gap; 1 leaves roughly a third of the pixels with
-    id -1). Stroke sizes vary by +-25 % around the given ones.
+    id -1). Stroke sizes vary by +-25 % around the given ones. where: bool (H, W); only the strokes whose
+    centre falls on True are laid (a layer of fine detail is a few of many candidates: drawing them all
+    is the Python loop's cost).
     """
     height, size_x = angles.shape
     ids = np.full((height, size_x), -1, np.int32)
@@ -77,6 +80,12 @@ def lay_strokes(
     theta = texture.sample_at(angles, points[:, 0], points[:, 1]) + rng.normal(0, jitter, len(points))
     half_len = length / 2 * rng.uniform(0.75, 1.25, len(points))
     half_wid = width / 2 * rng.uniform(0.8, 1.2, len(points))
+    if where is not None:
+        laid = texture.sample_at(where.astype(np.float32), points[:, 0], points[:, 1]) > 0.5
+        points, theta, half_len, half_wid = points[laid], theta[laid], half_len[laid], half_wid[laid]
+    if len(points) == 0:
+        zeros = np.zeros((height, size_x), np.float32)
+        return StrokeFrame(ids=ids, along=zeros, across=zeros, centres=np.zeros((0, 2), np.float32))
     _draw(ids, points, theta, half_len, half_wid)
     return _frame(ids, points, theta, np.stack([half_len, half_wid], axis=1))
 

@@ -1,8 +1,9 @@
 """Oil from the photo: brush strokes laid along the structure of the photo, each the colour beneath it.
 
 Painterly rendering after Hertzmann (1998): a layer of broad strokes from a blurred copy of the photo, then
-a layer of narrower ones only where the canvas still differs from the photo (detail). Strokes run along the
-local edge direction (the structure tensor), and each is painted in the photo's colour at its centre, with
+layers of narrower ones only where the canvas still differs from the photo (detail), down to strokes
+narrower than a window at 1024 px. Strokes run along the local edge direction (the structure tensor), stop
+where the photo turns another colour, and each is painted in the photo's colour at its centre, with
 bristle grooves and an impasto relief lit from the upper left.
 """
 
@@ -17,6 +18,13 @@ from regionstyle.styles.region.frame import RegionView
 
 _LIGHT = np.asarray([-0.55, -0.55, 0.63], np.float32)  # (x, y, z) toward the light, from the upper left
 _BRISTLES = 10
+# (stroke width in brush widths, strokes per stroke area) per layer, broad to fine.
+_LAYERS = ((1.4, 2.2), (0.7, 2.4), (0.35, 2.4), (0.2, 2.4))
+# Each layer paints from the photo blurred over this share of its stroke width (0.5 blurred 5 px windows
+# into their walls before any stroke was laid).
+REFERENCE_BLUR = 0.25
+# A stroke leaves the pixels where the photo differs from its colour by more than this (RGB distance).
+STROKE_EDGE = 0.25
 
 
 def _bristles(rng: np.random.Generator, frame: strokes.StrokeFrame) -> np.ndarray:
@@ -44,18 +52,23 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, stroke: i
     angles, _ = fields.tangent_angles(view.luma, view.support, sigma=1.5 * size)
     canvas = fields.smooth(view.pixels, 2 * size)  # the toned ground, seen in gaps between strokes
     relief = np.zeros(view.support.shape, np.float32)
-    for grow, density in ((1.4, 2.2), (0.7, 2.4), (0.35, 2.4)):
+    for grow, density in _LAYERS:
         width = max(2.0, grow * size)
-        reference = fields.smooth(view.pixels, 0.5 * width)
-        frame = strokes.lay_strokes(rng, angles, width=width, length=2.5 * width, density=density, jitter=0.12)
-        colour = np.stack([texture.sample_at(reference[..., c], frame.centres[:, 0], frame.centres[:, 1])
-                           for c in range(3)], 1)
+        reference = fields.smooth(view.pixels, REFERENCE_BLUR * width)
         # Finer strokes only where the canvas so far misses the photo by a visible amount.
         error = np.linalg.norm(canvas - reference, axis=-1)
-        needed = texture.sample_at(error, frame.centres[:, 0], frame.centres[:, 1]) > (0.0 if grow > 1 else 0.05)
-        colour = tones.saturate(tones.toward_palette(colour, palette), 1.15)
+        frame = strokes.lay_strokes(rng, angles, width=width, length=2.5 * width, density=density, jitter=0.12,
+                                    where=error > (0.0 if grow > 1 else 0.05))
+        if frame.count == 0:
+            continue
+        sampled = np.stack([texture.sample_at(reference[..., c], frame.centres[:, 0], frame.centres[:, 1])
+                            for c in range(3)], 1)
+        colour = tones.saturate(tones.toward_palette(sampled, palette), 1.15)
         colour = np.clip(colour * rng.uniform(0.93, 1.07, (frame.count, 1)), 0, 1)
-        alpha = (frame.covered & needed[frame.lookup]).astype(np.float32)
+        # A stroke stops where the photo beneath it turns another colour (Hertzmann ends a stroke there):
+        # straight strokes of fixed length painted a roof's brown across the wall below it.
+        stray = np.linalg.norm(sampled[frame.lookup] - reference, axis=-1) > STROKE_EDGE
+        alpha = (frame.covered & ~stray).astype(np.float32)
         grooves = _bristles(rng, frame)
         streak = 1.0 + 0.06 * grooves
         canvas = canvas * (1 - alpha[..., None]) + colour[frame.lookup] * streak[..., None] * alpha[..., None]
