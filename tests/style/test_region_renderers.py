@@ -289,7 +289,8 @@ def _clear_sky(height: int = 96, width: int = 160) -> np.ndarray:
 
 
 def test_a_saturated_colour_reads_lighter_than_a_grey_of_its_luma() -> None:
-    blue, grey = np.float32([0.25, 0.45, 0.8]), np.full(3, 0.25 * 0.2126 + 0.45 * 0.7152 + 0.8 * 0.0722, np.float32)
+    blue = np.float32([0.25, 0.45, 0.8])
+    grey = np.full(3, blue @ LUMA, np.float32)  # the same luma
     assert tones.value(blue) > tones.value(grey) + 0.08  # Helmholtz-Kohlrausch: 0.62 against 0.51
     greys = tones.value(np.repeat(np.linspace(0, 1, 11, dtype=np.float32)[:, None], 3, axis=1))
     assert np.all(np.diff(greys) > 0) and greys[0] == 0 and abs(greys[-1] - 1) < 1e-3

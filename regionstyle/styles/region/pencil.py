@@ -2,9 +2,9 @@
 
 Hatch lines are laid along the local edge direction (the structure tensor of the photo, blended over four
 directions so they curve gently with the shapes); each line is as wide as the photo is dark there, a second
-layer crosses it in the darker half and a third in the darkest parts. Dark means perceived lightness
-(``tones.value``), not luma: a clear blue sky is a mid tone to a draughtsman. Lines break into strokes, catch on
-the paper's tooth, and the main contours are drawn over them.
+layer crosses it in the darker half and a third in the darkest parts. Dark is judged by perceived lightness
+(``tones.value``), not luma: a clear blue sky is a mid tone to a draughtsman. Lines break into strokes,
+catch on the paper's tooth, and the main contours are drawn over them.
 """
 
 from __future__ import annotations
