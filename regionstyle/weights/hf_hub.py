@@ -32,11 +32,23 @@ class HubCheckpoint:
     path: Path
 
 
+def repo_folder(repo: str) -> str:
+    """The folder a hub cache keeps a model repository in (huggingface_hub's layout; a test keeps the two
+    equal)."""
+    return "models--" + repo.replace("/", "--")
+
+
 def hf_cached_snapshot(spec: WeightSpec) -> Path | None:
-    """The cached snapshot folder holding both ``HF_FILES`` of ``spec``, or None. Never touches the network."""
+    """The cached snapshot folder holding both ``HF_FILES`` of ``spec``, or None. Never touches the network.
+
+    A cache without the repository's folder holds none of it: that is answered without importing
+    huggingface_hub (0.28 s, paid by every run that picks its segmenter automatically)."""
+    caches = [cache for cache in hf_cache_candidates() if (cache / repo_folder(spec.hf_repo)).is_dir()]
+    if not caches:
+        return None
     from huggingface_hub import try_to_load_from_cache
 
-    for cache in hf_cache_candidates():
+    for cache in caches:
         found = [try_to_load_from_cache(spec.hf_repo, name, cache_dir=cache) for name in HF_FILES]
         if all(isinstance(path, str) for path in found):
             return Path(found[-1]).parent
