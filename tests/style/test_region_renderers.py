@@ -15,7 +15,7 @@ import pytest
 from regionstyle.errors import BadInput
 from regionstyle.styles import BUILTIN_STYLES
 from regionstyle.styles.palettes import PALETTES
-from regionstyle.styles.region import REGION_RENDERERS, render_region, tones
+from regionstyle.styles.region import REGION_RENDERERS, fields, render_region, tones
 from regionstyle.styles.region.frame import fill_outside
 from regionstyle.styles.region.superpixels import connected_cells
 
@@ -304,6 +304,26 @@ def test_a_clear_blue_sky_is_drawn_light_not_inked_black() -> None:
     pencil = render_region("pencil", sky, np.ones(sky.shape[:2], np.float32), seed=0) @ LUMA
     assert (woodcut > 0.5).mean() > 0.15 and woodcut.mean() > 0.2
     assert pencil.mean() > 0.65
+
+
+def test_a_flat_noisy_region_has_no_edges_but_its_outline() -> None:
+    """Edge thresholds are quantiles of the region's own gradients; in a flat region those are noise, and
+    1,587 specks became edges (pencil contours, ink brush lines, woodcut outlines over a clear sky)."""
+    flat = np.clip(0.5 + np.random.default_rng(1).normal(0, 0.01, (96, 160)), 0, 1).astype(np.float32)
+    support = np.zeros((96, 160), bool)
+    support[8:-8, 8:-8] = True
+    edges = fields.edge_map(flat, support, sigma=1.5, keep=0.08)
+    assert not (edges & ~fields.outline(support)).any() and fields.outline(support).sum() > 0
+    step = flat.copy()
+    step[:, 80:] += 0.05  # a faint but real edge is still found
+    assert (fields.edge_map(step, support, sigma=1.5, keep=0.08)[12:-12, 78:83]).mean() > 0.15
+
+
+def test_ink_wash_leaves_a_clear_sky_pale_and_unlined() -> None:
+    """By luma and with noise for edges, a clear sky came out a mid-grey wash (mean 0.55) crossed by brush
+    lines (13-14% of it darker than 0.3); by perceived lightness and real edges only, a pale wash."""
+    luma = render_region("ink-wash", _clear_sky(), np.ones((96, 160), np.float32), seed=0) @ LUMA
+    assert (luma < 0.3).mean() < 0.01 and luma.mean() > 0.7
 
 
 def test_woodcut_lines_run_level_where_no_edge_runs() -> None:

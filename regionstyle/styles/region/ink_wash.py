@@ -1,8 +1,9 @@
 """Ink wash (sumi-e) from the photo: graded washes of one ink for the region's tones, brush lines on its edges.
 
-The photo's luminance, simplified, becomes three or four dilutions of ink that bleed softly into the paper,
-with the lightest parts left as bare paper (the empty space of ink painting). The strongest edges and the
-region's outline are drawn as dark brush lines that break up into dry-brush streaks as ``dryness`` rises.
+The photo's perceived lightness (``tones.value``: a clear blue sky is pale), simplified, becomes three or
+four dilutions of ink that bleed softly into the paper, with the lightest parts left as bare paper (the
+empty space of ink painting). The strongest edges and the region's outline are drawn as dark brush lines
+that break up into dry-brush streaks as ``dryness`` rises.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, dryness: 
     ink, paper = tones.ink_paper(palette)
     image8 = np.clip(view.pixels * 255 + 0.5, 0, 255).astype(np.uint8)
     simple = cv2.edgePreservingFilter(image8, flags=cv2.RECURS_FILTER, sigma_s=30 * scale, sigma_r=0.35)
-    luma = tones.luma(simple.astype(np.float32) / 255)
+    luma = tones.value(simple.astype(np.float32) / 255)
     # Ink bleeds into the wet paper: the washes' edges spread softly and raggedly.
     bleed = 2.0 * scale * texture.fractal_noise(rng, height, width, cell=12 * scale, octaves=2)
     density = texture.warp(tone_levels(luma, view.support, softness=0.03), bleed, bleed[::-1, ::-1].copy())
