@@ -161,7 +161,10 @@ def test_a_capture_that_fails_leaves_the_scale_to_eager_evaluations(monkeypatch)
         eager_loss, _ = eager(eager_pixels)
         assert graphed.failed and graphed.graph is None
         assert math.isclose(float(loss.detach()), float(eager_loss.detach()), rel_tol=1e-5)
-        torch.testing.assert_close(graph_pixels.grad, eager_pixels.grad, rtol=1e-4, atol=1e-7)
+        # The first step's gradient is the warm-up's, run on a side stream: float32 sums in another order
+        # (one element of 36,864 off by 3e-7 on an H200, 2026-11-27), so the floor scales with the gradient.
+        scale = float(eager_pixels.grad.abs().max())
+        torch.testing.assert_close(graph_pixels.grad, eager_pixels.grad, rtol=1e-4, atol=1e-4 * scale)
 
 
 @pytest.mark.parametrize("style_loss", ["gram", "sliced"])
