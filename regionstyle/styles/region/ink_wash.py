@@ -18,15 +18,16 @@ from regionstyle.styles.region.frame import RegionView
 _LEVELS = np.asarray([0.0, 0.18, 0.42, 0.75], np.float32)  # ink density of each wash, paper to darkest
 
 
-def tone_levels(luma: np.ndarray, support: np.ndarray, *, softness: float) -> np.ndarray:
-    """Ink density (h, w) in [0, 0.75]: the region's luma cut into the washes of ``_LEVELS``."""
-    inside = luma[support] if support.any() else luma.ravel()
+def tone_levels(lightness: np.ndarray, support: np.ndarray, *, softness: float) -> np.ndarray:
+    """Ink density (h, w) in [0, 0.75]: the region's lightness (h, w) in [0, 1] cut into the washes of
+    ``_LEVELS``."""
+    inside = lightness[support] if support.any() else lightness.ravel()
     # Half the region's own quantiles (every region uses every wash), half fixed tones (a pale sky stays
     # pale): the darkest quarter gets the darkest wash ...
     cuts = 0.5 * np.quantile(inside, [0.25, 0.55, 0.85]) + 0.5 * np.asarray([0.25, 0.5, 0.75])
-    density = np.zeros_like(luma)
+    density = np.zeros_like(lightness)
     for index, cut in enumerate(cuts[::-1]):  # bright cut first: paper -> pale wash -> ...
-        step = texture.smoothstep(cut + softness, cut - softness, luma)
+        step = texture.smoothstep(cut + softness, cut - softness, lightness)
         density = np.maximum(density, step * _LEVELS[index + 1])
     return density
 
@@ -38,10 +39,10 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, dryness: 
     ink, paper = tones.ink_paper(palette)
     image8 = np.clip(view.pixels * 255 + 0.5, 0, 255).astype(np.uint8)
     simple = cv2.edgePreservingFilter(image8, flags=cv2.RECURS_FILTER, sigma_s=30 * scale, sigma_r=0.35)
-    luma = tones.value(simple.astype(np.float32) / 255)
+    lightness = tones.value(simple.astype(np.float32) / 255)
     # Ink bleeds into the wet paper: the washes' edges spread softly and raggedly.
     bleed = 2.0 * scale * texture.fractal_noise(rng, height, width, cell=12 * scale, octaves=2)
-    density = texture.warp(tone_levels(luma, view.support, softness=0.03), bleed, bleed[::-1, ::-1].copy())
+    density = texture.warp(tone_levels(lightness, view.support, softness=0.03), bleed, bleed[::-1, ::-1].copy())
     density = fields.smooth(density, 2.0 * scale)
     mottle = texture.fractal_noise(rng, height, width, cell=40 * scale, octaves=2)
     density = density * (1.0 + 0.1 * mottle)
