@@ -1,9 +1,11 @@
-"""Pointillism from the photo: dabs of pure colour sampled from the photo beneath them, on pale canvas.
+"""Pointillism from the photo: dabs of pure colour sampled from the photo beneath them, on a toned ground.
 
 Three passes of round dots on jittered grids (small filler dots, the main near-touching layer, a sparse top
 layer), then half-size dots where those miss the photo's form (windows, edges). Each dot takes the photo's
 colour at its centre, made purer (more saturated) and nudged in lightness and hue at random, so
-neighbouring dots contrast and the eye mixes them back into the photo.
+neighbouring dots contrast and the eye mixes them back into the photo. The ground between the dots is the
+region's own colour, blurred and lightened halfway to a pale canvas: bare cream gaps read as white
+squiggles on a dark wall.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ DETAIL_MISS = 0.06
 # into the wall around it before any dot was laid).
 SOURCE_BLUR = 0.15
 _DOME = (1.04, 0.08, 0.12)
+# How much of the ground between the dots is the region's own colour (blurred over two dots), the rest pale canvas.
+GROUND_TONE = 0.5
 
 
 def dot_colours(rng: np.random.Generator, sampled: np.ndarray) -> np.ndarray:
@@ -47,7 +51,8 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, dot: int)
     height, width = view.support.shape
     source = fields.smooth(view.pixels, SOURCE_BLUR * diameter)
     weave = 0.04 * texture.paper(rng, height, width, scale=scale)
-    canvas = np.broadcast_to(_CANVAS, (height, width, 3)) * (1 + weave[..., None])
+    ground = (1 - GROUND_TONE) * _CANVAS + GROUND_TONE * fields.smooth(view.pixels, 2 * diameter)
+    canvas = ground * (1 + weave[..., None])
 
     def paint(seeds: cells.Seeds) -> np.ndarray:  # each dot the photo's colour at its centre, made purer
         points = seeds.points.reshape(-1, 2)
