@@ -38,8 +38,8 @@ def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, s
 
     content: (3, H, W) photo in [0, 1]; mask: (H, W) the region. Image leaves of a blend stay whole
     exemplars (:func:`regionstyle.style.exemplars.exemplar`), masked where ``painting_masks`` (leaf ->
-    (H', W') mask of its painting, from a ``match``) says, else weighted by their detail. The colour mode applies as for any exemplar:
-    grey for ``preserve``, recoloured to the region for ``match``.
+    (H', W') mask of its painting, from a ``match``) says, else weighted by their detail. The colour mode
+    applies as for any exemplar: grey for ``preserve``, recoloured to the region for ``match``.
     """
     painting_masks = painting_masks or {}
     photo = content.detach().permute(1, 2, 0).cpu().numpy().astype(np.float32)

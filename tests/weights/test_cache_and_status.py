@@ -79,7 +79,8 @@ def test_the_repository_folder_is_huggingface_hubs_own():
 def test_an_empty_cache_is_answered_without_importing_huggingface_hub(env, tmp_path):
     """Every automatic segmenter choice asks about each hub model: importing huggingface_hub to learn that
     nothing is cached cost 0.28 s of a 5 s preview. A cached snapshot is still found (the test above)."""
-    code = ("import sys; from regionstyle.segment.registry import REGISTRY; from regionstyle.weights import hf_hub; "
+    code = ("import sys; from regionstyle.segment.registry import REGISTRY; "
+            "from regionstyle.weights import hf_hub; "
             "found = [hf_hub.hf_cached_snapshot(i.weights) for i in REGISTRY.values() if i.weights.hf_repo]; "
             "print(found.count(None), len(found), 'huggingface_hub' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
