@@ -45,9 +45,9 @@ PAINTINGS = {"sky": DATA / "styles" / "vangogh_starry_night.jpg",
              "water": DATA / "styles" / "hokusai_great_wave.jpg"}
 CLI = [sys.executable, "-c", "from regionstyle.cli import main; main()"]
 # The command line as it runs when it finds the CPU idle at its start: the automatic thread count begins on
-# every core (two runs started together can both see that) and session.ThreadBalance must correct it.
-CLI_ALL_CORES = [sys.executable, "-c", "import os; from regionstyle import session; "
-                 "session.free_cores = lambda: len(os.sched_getaffinity(0)); from regionstyle.cli import main; main()"]
+# every core (two runs started together can both see that) and threads.ThreadBalance must correct it.
+CLI_ALL_CORES = [sys.executable, "-c", "import os; from regionstyle import threads; "
+                 "threads.free_cores = lambda: len(os.sched_getaffinity(0)); from regionstyle.cli import main; main()"]
 # On a GPU the pass runs under bfloat16 autocast, as the pipeline's precision "auto" does there.
 REFERENCE = """
 import time, torch

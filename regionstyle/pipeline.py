@@ -24,7 +24,8 @@ from regionstyle.optimize import ProgressCallback, StyledRegion
 from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
-from regionstyle.session import Session, ThreadBalance, resolve_device, use_threads
+from regionstyle.session import Session, resolve_device
+from regionstyle.threads import ThreadBalance, use_threads
 from regionstyle.style import matching
 from regionstyle.style import region as region_styles
 from regionstyle.style.exemplars import cropped, exemplar, painting_size, style_source

@@ -52,9 +52,14 @@ class SegmenterInfo:
 
 
 def resolve_device(device: str) -> str:
-    """Validate a torch device string; refuse CUDA when it is not there rather than fail later."""
+    """Validate a torch device string (``auto``: CUDA when present); refuse CUDA when it is not there
+    rather than fail later."""
+    if device == "cpu":  # known without loading torch
+        return device
     import torch
 
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         parsed = torch.device(device)
     except RuntimeError:

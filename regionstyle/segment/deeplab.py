@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from regionstyle.weights import torch_hub
 from regionstyle.segment.base import SegmenterInfo
 from regionstyle.segment.conventions import IMAGENET_MEAN, IMAGENET_STD, InputConventions
-from regionstyle.segment.torch_model import TorchSegmenter, load_into
 
 if TYPE_CHECKING:
+    from regionstyle.segment.torch_model import TorchSegmenter
     from maskrules import SegmentationSpec
 
 # torchvision's own eval transform for these weights: shorter side 520, ImageNet mean/std.
@@ -31,6 +31,8 @@ def build_deeplab(info: SegmenterInfo, *, device: str = "cpu", weights: str | Pa
     """The torchvision network named ``info.weights`` with its checkpoint (cache, local file or download)."""
     import torchvision.models.segmentation as tv_seg
     from maskrules import get_vocabulary
+
+    from regionstyle.segment.torch_model import TorchSegmenter, load_into  # torch loads with a torch backend only
 
     vocabulary = get_vocabulary(info.vocabulary)
     state = torch_hub.load_state_dict(info.weights, local_file=weights, download=download)

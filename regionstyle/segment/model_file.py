@@ -52,7 +52,7 @@ class ModelFileSegmenter:
         for size, indices in group_by_size(images).items():
             for start in range(0, len(indices), step):
                 chunk = indices[start:start + step]
-                batch = prepare_batch([images[i] for i in chunk], self.conventions).numpy()
+                batch = prepare_batch([images[i] for i in chunk], self.conventions)
                 output = self._runner.run(batch)
                 for row, index in enumerate(chunk):
                     results[index] = self._to_segmentation(output[row], size)

@@ -13,10 +13,15 @@ The CPU path is numpy on purpose: many small torch ops each open an OpenMP regio
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from regionstyle.datatypes import Segmentation
+
+if TYPE_CHECKING:  # a model-file backend's numpy output never needs torch loaded
+    import torch
 
 _CHUNK = 16384  # mixed pixels interpolated at once: 16k x K floats x 4 corners, ~40 MB for K=151
 _ROWS = 16  # rows per block for the softmax: keeps each block in cache while it is transposed
@@ -71,6 +76,8 @@ def _uniform_cells(best: np.ndarray) -> np.ndarray:
 
 def dense_argmax(scores: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The same argmax by plain separable interpolation in bands of rows (for GPUs); (K, h, w) -> (H, W)."""
+    import torch
+
     (y0, y1, fy) = source_index(size[0], scores.shape[1])
     (x0, x1, fx) = source_index(size[1], scores.shape[2])
     as_tensor = lambda a: torch.as_tensor(a, device=scores.device)  # noqa: E731
@@ -123,10 +130,10 @@ def scores_to_segmentation(scores: np.ndarray | torch.Tensor, *, size: tuple[int
     scores: logits or probabilities with classes on ``channel_axis`` (0 or 2), or (h, w) integer ids when
         ``output == "ids"``; numpy, or a torch tensor (CUDA tensors are post-processed on the GPU).
     """
-    if isinstance(scores, torch.Tensor) and scores.device.type != "cpu" and output != "ids":
+    if _is_tensor(scores) and scores.device.type != "cpu" and output != "ids":
         return _on_device(scores, size=size, output=output, channel_axis=channel_axis,
                           class_names=class_names, vocabulary=vocabulary, source=source)
-    scores = scores.numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
+    scores = scores.numpy() if _is_tensor(scores) else np.asarray(scores)
     if output == "ids":
         return Segmentation(labels=nearest(scores, size).astype(np.int32), class_names=class_names,
                             vocabulary=vocabulary, source=source, probs=None)
@@ -135,6 +142,12 @@ def scores_to_segmentation(scores: np.ndarray | torch.Tensor, *, size: tuple[int
                                    already_probs=output == "probs")
     return Segmentation(labels=labels, class_names=class_names, vocabulary=vocabulary, source=source,
                         probs=probs)
+
+
+def _is_tensor(scores: object) -> bool:
+    """Whether ``scores`` is a torch tensor (one can only exist once torch is loaded)."""
+    torch_module = sys.modules.get("torch")
+    return torch_module is not None and isinstance(scores, torch_module.Tensor)
 
 
 def _on_device(scores: torch.Tensor, *, size: tuple[int, int], output: str, channel_axis: int,

@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from regionstyle import threads
 from regionstyle.errors import BadModelFile, MissingDependency
 
 log = logging.getLogger(__name__)
 
 
 class OnnxRunner:
-    """An onnxruntime session; CUDA when asked for and available, otherwise the CPU."""
+    """An onnxruntime session; CUDA when asked for (or ``auto``) and available, otherwise the CPU."""
 
     def __init__(self, path: Path, *, device: str = "cpu") -> None:
         try:
@@ -32,10 +32,10 @@ class OnnxRunner:
             raise MissingDependency(
                 f"running {path.name} needs onnxruntime: pip install regionstyle[onnx]") from None
         providers = ["CPUExecutionProvider"]
-        if device.startswith("cuda"):
+        if device.startswith("cuda") or device == "auto":
             if "CUDAExecutionProvider" in ort.get_available_providers():
                 providers.insert(0, "CUDAExecutionProvider")
-            else:
+            elif device != "auto":
                 log.warning("onnxruntime here has no CUDA provider; running %s on the CPU", path.name)
         try:
             self._session = ort.InferenceSession(str(path), providers=providers)
@@ -57,8 +57,8 @@ class OnnxRunner:
 
 
 class TFLiteRunner:
-    """An ai-edge-litert interpreter with as many threads as torch was given (``threads``, or one per free
-    core: a busy machine's spinning threads slow everyone); one image per call."""
+    """An ai-edge-litert interpreter with the run's thread count (:mod:`regionstyle.threads`: ``threads``,
+    or one per free core: a busy machine's spinning threads slow everyone); one image per call."""
 
     def __init__(self, path: Path, *, device: str = "cpu") -> None:
         try:
@@ -71,7 +71,7 @@ class TFLiteRunner:
             log.warning("the TFLite runtime runs on the CPU; ignoring device %r for %s", device, path.name)
         try:
             with native_stderr_captured() as said:
-                self._interpreter = Interpreter(model_path=str(path), num_threads=torch.get_num_threads())
+                self._interpreter = Interpreter(model_path=str(path), num_threads=threads.in_use())
                 self._interpreter.allocate_tensors()
         except Exception as exc:  # the runtime raises bare RuntimeError/ValueError for bad files
             detail = " ".join("".join(said).split())[:300]

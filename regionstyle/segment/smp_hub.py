@@ -17,10 +17,11 @@ from regionstyle.errors import BadInput
 from regionstyle.segment.base import SegmenterInfo
 from regionstyle.segment.conventions import IMAGENET_MEAN, IMAGENET_STD, InputConventions
 from regionstyle.segment.deeplab import conventions_with_spec
-from regionstyle.segment.torch_model import TorchSegmenter, load_into
 
 if TYPE_CHECKING:
     import torch
+
+    from regionstyle.segment.torch_model import TorchSegmenter
 
     from maskrules import SegmentationSpec
 
@@ -53,6 +54,8 @@ def build_segformer(info: SegmenterInfo, *, device: str = "cpu", weights: str | 
                     spec: SegmentationSpec | None = None, download: bool | None = None) -> TorchSegmenter:
     """The SegFormer behind ``info.weights``, loaded from a local file/folder, the caches or a download."""
     from maskrules import get_vocabulary
+
+    from regionstyle.segment.torch_model import TorchSegmenter, load_into  # torch loads with a torch backend only
 
     checkpoint = hf_hub.load_hf_checkpoint(info.weights, local_file=weights, download=download)
     network = network_from_config(checkpoint.config or default_config(info.name))

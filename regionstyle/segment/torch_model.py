@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from regionstyle import threads
 from regionstyle.datatypes import Segmentation
 from regionstyle.errors import BadInput, SegmentationError
 from regionstyle.segment.conventions import InputConventions
@@ -34,6 +35,7 @@ class TorchSegmenter:
         self.device = device
         self.batch_size = batch_size
         self._network = network.eval().to(device)
+        threads.apply_to_torch()  # torch may have loaded just now, after the run chose its thread count
         self._forward = forward or (lambda out: out)
 
     def segment(self, images: Sequence[np.ndarray]) -> list[Segmentation]:
@@ -48,7 +50,7 @@ class TorchSegmenter:
         return results  # type: ignore[return-value]
 
     def _run(self, images: list[np.ndarray]) -> torch.Tensor:
-        batch = prepare_batch(images, self.conventions, device=self.device)
+        batch = torch.from_numpy(prepare_batch(images, self.conventions)).to(self.device)
         try:
             with torch.inference_mode():
                 scores = self._forward(self._network(batch))

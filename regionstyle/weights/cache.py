@@ -7,6 +7,7 @@ them elsewhere at any moment.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 _TRUE = {"1", "on", "yes", "true"}
@@ -19,10 +20,18 @@ def regionstyle_home() -> Path | None:
 
 
 def torch_hub_checkpoints() -> Path:
-    """torch hub's checkpoint folder (honours ``TORCH_HOME``), where torchvision caches weights."""
-    import torch.hub
+    """torch hub's checkpoint folder (honours ``TORCH_HOME``), where torchvision caches weights.
 
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    Once torch is loaded, torch hub says (a program may have called ``torch.hub.set_dir``); before, the same
+    rule as ``torch.hub.get_dir`` is applied here, so that checking the caches does not load torch.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        import torch.hub
+
+        return Path(torch.hub.get_dir()) / "checkpoints"
+    xdg = os.environ.get("XDG_CACHE_HOME", "~/.cache")
+    return Path(os.environ.get("TORCH_HOME", os.path.join(xdg, "torch"))).expanduser() / "hub" / "checkpoints"
 
 
 def hf_hub_cache() -> Path:

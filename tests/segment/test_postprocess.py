@@ -94,11 +94,11 @@ def test_prepare_batch_normalises_lays_out_and_flips_channels():
     image[..., 0], image[..., 2] = 1.0, 0.5
     nhwc = prepare_batch([image], InputConventions(layout="NHWC", channel_order="BGR", input_range=(-1.0, 1.0)))
     assert nhwc.shape == (1, 4, 6, 3)
-    np.testing.assert_allclose(nhwc[0, 0, 0].numpy(), [0.0, -1.0, 1.0])  # B, G, R in [-1, 1]
+    np.testing.assert_allclose(nhwc[0, 0, 0], [0.0, -1.0, 1.0])  # B, G, R in [-1, 1]
     mean_std = InputConventions(mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
     nchw = prepare_batch([image], mean_std)
     assert nchw.shape == (1, 3, 4, 6)
-    np.testing.assert_allclose(nchw[0, :, 0, 0].numpy(),
+    np.testing.assert_allclose(nchw[0, :, 0, 0],
                                [(255 - 123.675) / 58.395, (0 - 116.28) / 57.12, (127.5 - 103.53) / 57.375],
                                rtol=1e-5)
 
@@ -114,7 +114,18 @@ def test_prepare_batch_downscales_with_antialiasing():
     board = (np.indices((64, 64)).sum(0) % 2).astype(np.float32)
     image = np.repeat(board[..., None], 3, axis=2)
     small = prepare_batch([image], InputConventions(size=(16, 16)))
-    np.testing.assert_allclose(small.numpy(), 0.5, atol=0.02)
+    np.testing.assert_allclose(small, 0.5, atol=0.02)
+
+
+@pytest.mark.parametrize("size", [(16, 16), (40, 41), (90, 75)])
+def test_prepare_batch_resizes_as_torch_s_antialiased_bilinear_does(size):
+    """Pillow's resampling (no torch needed) against the F.interpolate it replaced, shrinking and enlarging."""
+    image = np.random.default_rng(3).random((57, 63, 3), dtype=np.float32)
+    ours = prepare_batch([image], InputConventions(size=size))
+    theirs = F.interpolate(torch.from_numpy(image).permute(2, 0, 1)[None], size=size, mode="bilinear",
+                           align_corners=False, antialias=True)
+    assert ours.shape == (1, 3, *size)
+    np.testing.assert_allclose(ours, theirs.numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize("bad, message", [

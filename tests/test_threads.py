@@ -10,35 +10,37 @@ import time
 
 import pytest
 
-from regionstyle import session
+import torch
+
+from regionstyle import session, threads
 
 
 def test_busy_cores_are_the_non_idle_share_of_the_ticks_times_the_cpus(monkeypatch):
     ticks = iter([(1_000, 10_000), (1_150, 10_200)])  # 150 of 200 ticks busy
-    monkeypatch.setattr(session, "_cpu_ticks", lambda: next(ticks))
-    monkeypatch.setattr(session, "CPU_SAMPLE_S", 0.0)
+    monkeypatch.setattr(threads, "_cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(threads, "CPU_SAMPLE_S", 0.0)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    assert session.busy_cores() == pytest.approx(3.0)
+    assert threads.busy_cores() == pytest.approx(3.0)
 
 
 def test_without_proc_stat_the_load_average_is_used(monkeypatch):
     def missing():
         raise OSError("no /proc/stat")
 
-    monkeypatch.setattr(session, "_cpu_ticks", missing)
+    monkeypatch.setattr(threads, "_cpu_ticks", missing)
     monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 1.0, 1.0))
-    assert session.busy_cores() == 2.5
+    assert threads.busy_cores() == 2.5
 
 
 @pytest.mark.parametrize(("busy", "expected"), [(0.0, 2), (0.4, 2), (0.6, 1), (1.3, 1), (7.0, 1)])
 def test_free_cores_leave_the_busy_ones_and_keep_at_least_one(monkeypatch, busy, expected):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(session, "busy_cores", lambda: busy)
-    session.free_cores.cache_clear()
+    monkeypatch.setattr(threads, "busy_cores", lambda: busy)
+    threads.free_cores.cache_clear()
     try:
-        assert session.free_cores() == expected
+        assert threads.free_cores() == expected
     finally:
-        session.free_cores.cache_clear()
+        threads.free_cores.cache_clear()
 
 
 def _spin(seconds: float) -> None:
@@ -55,7 +57,7 @@ def test_a_spinning_neighbour_is_seen_at_once():
     spinner.start()
     try:
         time.sleep(0.5)  # let it start
-        assert session.busy_cores() >= 0.6
+        assert threads.busy_cores() >= 0.6
     finally:
         spinner.terminate()
         spinner.join()
@@ -74,9 +76,9 @@ class _Clock:
 
     def __init__(self, monkeypatch):
         self.wall, self.own, self.ticks = 0.0, 0.0, (0, 0)
-        monkeypatch.setattr(session.time, "monotonic", lambda: self.wall)
-        monkeypatch.setattr(session.time, "process_time", lambda: self.own)
-        monkeypatch.setattr(session, "_cpu_ticks", lambda: self.ticks)
+        monkeypatch.setattr(threads.time, "monotonic", lambda: self.wall)
+        monkeypatch.setattr(threads.time, "process_time", lambda: self.own)
+        monkeypatch.setattr(threads, "_cpu_ticks", lambda: self.ticks)
         monkeypatch.setattr(os, "cpu_count", lambda: 2)
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
 
@@ -92,20 +94,21 @@ def test_the_automatic_threads_follow_what_other_processes_leave(monkeypatch):
     """Two runs that both found the CPU free drop to one thread each, and take the second back when the
     neighbour ends; nothing is looked at again within BALANCE_INTERVAL_S."""
     clock = _Clock(monkeypatch)
-    threads = {"n": 2}
-    monkeypatch.setattr(session.torch, "get_num_threads", lambda: threads["n"])
-    monkeypatch.setattr(session.torch, "set_num_threads", lambda n: threads.update(n=n))
-    balance = session.ThreadBalance()
+    pool = {"n": 2}
+    monkeypatch.setattr(threads, "_chosen", [2])
+    monkeypatch.setattr(torch, "get_num_threads", lambda: pool["n"])
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: pool.update(n=n))
+    balance = threads.ThreadBalance()
     clock.run(0.5, own_cores=1.0, other_cores=1.0)
-    assert balance.check() is None and threads["n"] == 2  # too soon to look
+    assert balance.check() is None and pool["n"] == 2  # too soon to look
     clock.run(2.0, own_cores=1.0, other_cores=1.0)  # a neighbour with two threads takes half the machine
-    assert balance.check() == 1 and threads["n"] == 1
+    assert balance.check() == 1 and pool["n"] == 1
     clock.run(3.0, own_cores=1.0, other_cores=1.0)
-    assert balance.check() is None and threads["n"] == 1
+    assert balance.check() is None and pool["n"] == 1
     clock.run(3.0, own_cores=1.0, other_cores=0.1)  # it ended
-    assert balance.check() == 2 and threads["n"] == 2
+    assert balance.check() == 2 and pool["n"] == 2
     clock.run(3.0, own_cores=2.0, other_cores=0.0)  # alone, this run's own two cores are not "others"
-    assert balance.check() is None and threads["n"] == 2
+    assert balance.check() is None and pool["n"] == 2
 
 
 def test_an_explicit_thread_count_is_left_alone_during_a_run(monkeypatch, tmp_path, tiny_encoder):
@@ -117,12 +120,12 @@ def test_an_explicit_thread_count_is_left_alone_during_a_run(monkeypatch, tmp_pa
     from tests.scenes import RULES, three_region_scene
 
     made = []
-    monkeypatch.setattr(pipeline, "ThreadBalance", lambda: made.append(1) or session.ThreadBalance())
+    monkeypatch.setattr(pipeline, "ThreadBalance", lambda: made.append(1) or threads.ThreadBalance())
     pixels, _, label_file = three_region_scene(tmp_path)
     ruleset = load_ruleset(RULES)
-    for threads, expected in ((1, 0), (0, 1)):
+    for count, expected in ((1, 0), (0, 1)):
         made.clear()
-        config = make_config(ruleset.defaults, iterations=4, device="cpu", optimize_builtins=True, threads=threads)
+        config = make_config(ruleset.defaults, iterations=4, device="cpu", optimize_builtins=True, threads=count)
         pipeline.run(LoadedImage(pixels=pixels), ruleset, config, labels=label_file,
                      session=session.Session(custom_encoder=tiny_encoder))
         assert len(made) == expected
@@ -132,7 +135,7 @@ def test_without_proc_stat_the_balance_keeps_the_start_s_count(monkeypatch):
     def missing():
         raise OSError("no /proc/stat")
 
-    monkeypatch.setattr(session, "_cpu_ticks", missing)
-    monkeypatch.setattr(session, "BALANCE_INTERVAL_S", 0.0)
-    monkeypatch.setattr(session.torch, "set_num_threads", lambda n: pytest.fail("threads changed"))
-    assert session.ThreadBalance().check() is None
+    monkeypatch.setattr(threads, "_cpu_ticks", missing)
+    monkeypatch.setattr(threads, "BALANCE_INTERVAL_S", 0.0)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: pytest.fail("threads changed"))
+    assert threads.ThreadBalance().check() is None
