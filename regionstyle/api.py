@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import maskrules
 from regionstyle import config as schema
@@ -23,9 +23,11 @@ from regionstyle import io
 from regionstyle.config import TransferConfig, make_config
 from regionstyle.datatypes import LoadedImage
 from regionstyle.errors import BadInput
-from regionstyle.optimize import ProgressCallback
 from regionstyle.rules import load_ruleset
 from regionstyle.session import Session
+
+if TYPE_CHECKING:  # torch loads only when a region needs the optimiser
+    from regionstyle.optimize import ProgressCallback
 
 
 def stylize(image: Any, rules: maskrules.RuleSet | str | Path, *, config: TransferConfig | None = None,

@@ -6,6 +6,7 @@ really ran (and why), per-region areas and styles, the final losses, the seam me
 
 from __future__ import annotations
 
+import sys
 from importlib import metadata
 from typing import Any
 
@@ -18,10 +19,13 @@ from regionstyle.version import __version__
 
 
 def versions() -> dict[str, str]:
-    import torch
-
-    # torchvision's version from its installed metadata: importing it takes seconds (it loads torch._dynamo).
-    return {"regionstyle": __version__, "torch": torch.__version__, "torchvision": metadata.version("torchvision")}
+    # Torch's own version string when it ran (it names the CUDA build); else, as always for torchvision,
+    # the installed metadata: importing torchvision takes seconds (it loads torch._dynamo), and a run of
+    # laid-in built-ins never loads torch at all.
+    torch = sys.modules.get("torch")
+    return {"regionstyle": __version__,
+            "torch": torch.__version__ if torch is not None else metadata.version("torch"),
+            "torchvision": metadata.version("torchvision")}
 
 
 def build_report(config: TransferConfig, segmentation: Segmentation, segmenter_note: str, masks: RegionMasks,

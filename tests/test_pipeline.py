@@ -119,13 +119,15 @@ building = "mosaic"
 def _spy_optimize(monkeypatch):
     """Records the regions each optimisation was given, then runs it."""
     calls = []
-    real = pipeline.optimize.optimize
+    from regionstyle import optimize
+
+    real = optimize.optimize
 
     def spy(content, masks, regions, **kwargs):
         calls.append([r.name for r in regions])
         return real(content, masks, regions, **kwargs)
 
-    monkeypatch.setattr(pipeline.optimize, "optimize", spy)
+    monkeypatch.setattr(optimize, "optimize", spy)
     return calls
 
 

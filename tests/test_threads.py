@@ -113,14 +113,14 @@ def test_the_automatic_threads_follow_what_other_processes_leave(monkeypatch):
 
 def test_an_explicit_thread_count_is_left_alone_during_a_run(monkeypatch, tmp_path, tiny_encoder):
     """Only threads = 0 (automatic) is balanced: a user's --threads stays what they asked for."""
-    from regionstyle import pipeline
+    from regionstyle import optimized_regions, pipeline
     from regionstyle.config import make_config
     from regionstyle.datatypes import LoadedImage
     from regionstyle.rules import load_ruleset
     from tests.scenes import RULES, three_region_scene
 
     made = []
-    monkeypatch.setattr(pipeline, "ThreadBalance", lambda: made.append(1) or threads.ThreadBalance())
+    monkeypatch.setattr(optimized_regions, "ThreadBalance", lambda: made.append(1) or threads.ThreadBalance())
     pixels, _, label_file = three_region_scene(tmp_path)
     ruleset = load_ruleset(RULES)
     for count, expected in ((1, 0), (0, 1)):

@@ -19,6 +19,8 @@ import torch
 
 from maskrules import StyleRef
 from regionstyle import color
+from regionstyle.losses import color_moments
+from regionstyle.style.rendered import leaves
 from regionstyle.style.targets import StyleSource
 
 # A painting's style is in its marks, not in its empty stretches: the Great Wave's beige sky is a quarter of
@@ -30,13 +32,6 @@ from regionstyle.style.targets import StyleSource
 DETAIL_WINDOW = 1 / 64
 DETAIL_QUANTILE = 0.75
 DETAIL_FLOOR = 0.1
-
-
-def leaves(ref: StyleRef, weight: float = 1.0) -> list[tuple[StyleRef, float]]:
-    """A blend flattened to (leaf style, weight) pairs; weights multiply down nested blends."""
-    if ref.kind != "blend":
-        return [(ref, weight)]
-    return [pair for member, share in ref.blend for pair in leaves(member, weight * share)]
 
 
 def exemplar(ref: StyleRef) -> torch.Tensor:
@@ -90,15 +85,24 @@ def style_source(ref: StyleRef, *, color_mode: str, content: torch.Tensor, mask:
     painting_masks = painting_masks or {}
     masks = tuple(painting_weights(leaf, image, painting_masks) for (leaf, _), image in zip(parts, images))
     key = f"{ref!r}|{color_mode}{mask_digest(painting_masks)}"
-    if color_mode == "preserve":
-        images = [color.grey(image) for image in images]
-    elif color_mode == "match":
-        images = [color.recolor_like(image, content.cpu(), mask.cpu()) for image in images]
+    images = [in_color_mode(image, color_mode, content=content, mask=mask) for image in images]
+    if color_mode == "match":
         key += "|" + _digest(content, mask)  # the exemplar now depends on this photo's region
     # Texture scale: one factor per leaf is not expressible in a single target; use the weighted mean.
     scale = float(sum(leaf.scale * weight for leaf, weight in parts))
     return StyleSource(key=key, images=tuple(images), weights=tuple(w for _, w in parts), texture_scale=scale,
                        masks=masks)
+
+
+def in_color_mode(image: torch.Tensor, color_mode: str, *, content: torch.Tensor, mask: torch.Tensor
+                  ) -> torch.Tensor:
+    """A (3, H', W') exemplar in a region's colour mode (:func:`regionstyle.color.in_mode`); content: (3, H, W)
+    the photo, mask: (H, W) the region."""
+    if color_mode not in ("preserve", "match"):
+        return image
+    photo = content.detach().permute(1, 2, 0).cpu().numpy()
+    pixels = color.in_mode(image.permute(1, 2, 0).numpy(), color_mode, photo=photo, mask=mask.detach().cpu().numpy())
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
 
 
 def painting_weights(leaf: StyleRef, image: torch.Tensor, painting_masks: Mapping[StyleRef, torch.Tensor]
@@ -130,6 +134,6 @@ def mask_digest(painting_masks: Mapping[StyleRef, torch.Tensor] | None) -> str:
 
 
 def _digest(content: torch.Tensor, mask: torch.Tensor) -> str:
-    mean, cov = color.color_moments(content, mask)
+    mean, cov = color_moments(content, mask)
     values = torch.cat([mean, cov.flatten()]).cpu().numpy().round(4).tobytes()
     return hashlib.sha1(values).hexdigest()[:12]

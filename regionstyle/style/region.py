@@ -6,6 +6,10 @@ rendered from the region itself (:func:`regionstyle.styles.region.render_region`
 tiles of its own colours along its own edges. That rendering is the region's style target (its statistics,
 taken over the region only) and the optimisation starts from it inside the region, so the tiles, panes,
 dots, hatching and washes are where the photo's shapes are from the first iteration on.
+
+This is the optimiser's side (tensors), for styles that blend built-ins with paintings, layered styles and
+``optimize_builtins``; rendering itself, and laying in the styles of built-ins only, is numpy
+(:mod:`regionstyle.style.rendered`).
 """
 
 from __future__ import annotations
@@ -17,19 +21,13 @@ import numpy as np
 import torch
 
 from maskrules import StyleRef
-from regionstyle import color
-from regionstyle.style.exemplars import exemplar, leaves, mask_digest, painting_weights
+from regionstyle.style.exemplars import exemplar, in_color_mode, mask_digest, painting_weights
+from regionstyle.style.rendered import leaves, render_leaf
 from regionstyle.style.targets import StyleSource
-from regionstyle.styles.region import render_region
 
 # A blend starts from its heaviest built-in rendering only if built-ins carry at least this share of it.
 START_SHARE = 0.5
 KEY_PREFIX = "region|"  # StyleSource keys of region renderings
-
-
-def renders_from_region(ref: StyleRef | None) -> bool:
-    """Whether ``ref`` is, or blends in, a built-in style (which is then rendered from the region)."""
-    return ref is not None and any(leaf.kind == "builtin" for leaf, _ in leaves(ref))
 
 
 def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, seed: int, color_mode: str,
@@ -47,17 +45,14 @@ def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, s
     images, masks, shares = [], [], []
     for leaf, share in leaves(ref):
         if leaf.kind == "builtin":
-            pixels = render_region(leaf.builtin, photo, weights, params=dict(leaf.params), seed=seed)
+            pixels = render_leaf(leaf, photo, weights, seed=seed, color_mode=color_mode)
             images.append(torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))))
             masks.append(mask.detach().cpu().float())
         else:
-            images.append(exemplar(leaf))
-            masks.append(painting_weights(leaf, images[-1], painting_masks))
+            painting = exemplar(leaf)
+            images.append(in_color_mode(painting, color_mode, content=content, mask=mask))
+            masks.append(painting_weights(leaf, painting, painting_masks))
         shares.append(share)
-    if color_mode == "preserve":
-        images = [color.grey(image) for image in images]
-    elif color_mode == "match":
-        images = [color.recolor_like(image, content.cpu(), mask.cpu()) for image in images]
     key = f"{KEY_PREFIX}{ref!r}|{color_mode}|{seed}|{_digest(photo, weights)}{mask_digest(painting_masks)}"
     return StyleSource(key=key, images=tuple(images), weights=tuple(shares), texture_scale=1.0,
                        masks=tuple(masks), rendered=tuple(leaf.kind == "builtin" for leaf, _ in leaves(ref)))
@@ -77,14 +72,6 @@ def rendering(source: StyleSource) -> torch.Tensor | None:
     if len(rendered) == len(source.images):
         return sum(w * image for w, image in rendered) / share
     return max(rendered, key=lambda pair: pair[0])[1]
-
-
-def finished(source: StyleSource) -> bool:
-    """Whether a style is built-ins only: its rendering is the whole style, start and target at once.
-
-    The optimiser has almost nothing left to do there: on four shared photos at 512 px, 200 iterations
-    moved such regions by 0.005-0.009 of the value range on average (benchmarks/README.md)."""
-    return bool(source.rendered) and all(source.rendered)
 
 
 def paint_starts(start: torch.Tensor, masks: torch.Tensor, sources: list[tuple[int, StyleSource]]

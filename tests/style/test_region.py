@@ -16,6 +16,7 @@ from regionstyle.datatypes import LoadedImage
 from regionstyle.rules import load_ruleset
 from regionstyle.session import Session
 from regionstyle.style import region as region_styles
+from regionstyle.style import rendered
 from regionstyle.style.exemplars import detail_weights, exemplar
 from regionstyle.style.targets import StyleSource, style_target
 from regionstyle.styles.region import render_region
@@ -42,11 +43,16 @@ def _tensors(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
 
 def test_which_styles_are_rendered_from_the_region(tmp_path: Path) -> None:
     image = StyleRef(kind="image", name="p", image=tmp_path / "p.png")
-    assert region_styles.renders_from_region(MOSAIC)
-    assert not region_styles.renders_from_region(image)
-    assert not region_styles.renders_from_region(None)
+    assert rendered.renders_from_region(MOSAIC)
+    assert not rendered.renders_from_region(image)
+    assert not rendered.renders_from_region(None)
     blend = StyleRef(kind="blend", name="b", blend=((MOSAIC, 0.3), (image, 0.7)))
-    assert region_styles.renders_from_region(blend)
+    assert rendered.renders_from_region(blend)
+    # Only a style of built-ins alone is laid in as rendered: a painting or a layered style is optimised.
+    assert rendered.builtins_only(MOSAIC) and rendered.builtins_only(StyleRef(
+        kind="blend", name="b", blend=((MOSAIC, 0.5), (MOSAIC, 0.5))))
+    assert not rendered.builtins_only(blend) and not rendered.builtins_only(image)
+    assert not rendered.builtins_only(StyleRef(kind="layers", name="l", layers=(MOSAIC, MOSAIC)))
 
 
 def test_region_source_holds_the_rendering_and_its_region() -> None:
