@@ -17,7 +17,7 @@ from regionstyle.styles import BUILTIN_STYLES
 from regionstyle.styles.palettes import PALETTES
 from regionstyle.styles.region import REGION_RENDERERS, fields, render_region, tones
 from regionstyle.styles.region.frame import fill_outside
-from regionstyle.styles.region.superpixels import connected_cells
+from regionstyle.styles.region.superpixels import adaptive_cells, connected_cells
 
 NAMES = sorted(REGION_RENDERERS)
 LUMA = np.asarray([0.2126, 0.7152, 0.0722], np.float32)
@@ -245,6 +245,29 @@ def test_pointillism_keeps_windows_smaller_than_its_dots() -> None:
     photo, windows = _wall_with_windows(96, 144)
     luma = render_region("pointillism", photo, np.ones(windows.shape, np.float32), seed=0) @ LUMA
     assert luma[~windows].mean() - luma[windows].mean() > 0.32
+
+
+def test_stained_glass_keeps_windows_smaller_than_its_panes() -> None:
+    """Panes of 32 px, cut to 16 where the wall has detail: the 5x8 px windows fell inside them (contrast
+    0.10 of the photo's 0.63). A third, quarter-size pane where a half-size one still has detail holds them."""
+    photo, windows = _wall_with_windows(192, 288)
+    luma = render_region("stained-glass", photo, np.ones(windows.shape, np.float32), seed=0) @ LUMA
+    assert luma[~windows].mean() - luma[windows].mean() > 0.3
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adaptive_cells_cut_only_where_there_is_detail(seed: int) -> None:
+    """More levels cut the wall with windows into more, smaller cells; the plain wall keeps its cells."""
+    photo, _ = _wall_with_windows(96, 144)
+    photo[:, 72:] = photo[0, 0]  # the right half plain
+
+    def cells(levels: int) -> tuple[int, int]:
+        ids = adaptive_cells(photo, photo @ LUMA, size=32.0, compactness=0.45, jitter=0.7, levels=levels,
+                             rng=np.random.default_rng(seed))
+        return len(np.unique(ids[:, :64])), len(np.unique(ids[:, 80:]))
+
+    (windows_1, plain_1), (windows_3, plain_3) = cells(1), cells(3)
+    assert windows_3 >= 2 * windows_1 and plain_3 == plain_1
 
 
 def test_oil_keeps_windows_narrower_than_its_strokes() -> None:

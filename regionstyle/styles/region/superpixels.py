@@ -140,17 +140,23 @@ def connected_cells(ids: np.ndarray, *, min_area: float) -> np.ndarray:
 
 
 def adaptive_cells(features: np.ndarray, luma: np.ndarray, *, size: float, compactness: float, jitter: float,
-                   rng: np.random.Generator, angles: np.ndarray | None = None) -> np.ndarray:
-    """Connected cells of ``size`` px, cut to half size where ``luma`` (h, w) varies inside a cell:
-    a mosaicist cuts small tesserae for faces and lettering and lays large ones on plain wall.
-    int32 (h, w), ids 0 .. n - 1."""
-    coarse = superpixels(features, size=size, compactness=compactness, rng=rng, jitter=jitter, angles=angles)
-    fine = superpixels(features, size=size / 2, compactness=compactness, rng=rng, jitter=jitter, angles=angles)
-    count = int(coarse.max()) + 1
-    flat, values = coarse.ravel(), luma.ravel().astype(np.float64)
+                   rng: np.random.Generator, angles: np.ndarray | None = None, levels: int = 2) -> np.ndarray:
+    """Connected cells of ``size`` px, cut to half size where ``luma`` (h, w) varies inside a cell, and
+    again, up to ``levels`` sizes in all: a mosaicist cuts small tesserae for faces and lettering and lays
+    large ones on plain wall. int32 (h, w), ids 0 .. n - 1."""
+    ids = superpixels(features, size=size, compactness=compactness, rng=rng, jitter=jitter, angles=angles)
+    for _ in range(levels - 1):
+        size /= 2
+        fine = superpixels(features, size=size, compactness=compactness, rng=rng, jitter=jitter, angles=angles)
+        count = int(ids.max()) + 1
+        ids = np.where(_detailed(ids, luma, count)[ids], fine + count, ids)
+    return connected_cells(ids, min_area=0.2 * size ** 2)
+
+
+def _detailed(ids: np.ndarray, luma: np.ndarray, count: int) -> np.ndarray:
+    """bool (count,): cells whose luma standard deviation is over DETAIL_SPREAD."""
+    flat, values = ids.ravel(), luma.ravel().astype(np.float64)
     hits = np.maximum(np.bincount(flat, minlength=count), 1)
     mean = np.bincount(flat, weights=values, minlength=count) / hits
     square = np.bincount(flat, weights=values**2, minlength=count) / hits
-    detailed = np.sqrt(np.maximum(square - mean**2, 0)) > DETAIL_SPREAD
-    ids = np.where(detailed[coarse], fine + count, coarse)
-    return connected_cells(ids, min_area=0.2 * (size / 2) ** 2)
+    return np.sqrt(np.maximum(square - mean**2, 0)) > DETAIL_SPREAD
