@@ -234,7 +234,7 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
     if optimised:
         from regionstyle import optimized_regions  # torch and the encoder load here, and only here
 
-        image = optimized_regions.optimise(pixels, masks, optimised, config, device, session, on_progress,
+        image = optimized_regions.optimize(pixels, masks, optimised, config, device, session, on_progress,
                                            palettes=palettes, paintings=paintings, groups=groups, report=report)
     else:
         image = color.styled_start(pixels, masks.masks, palettes)
