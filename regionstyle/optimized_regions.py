@@ -27,7 +27,7 @@ from regionstyle.style.rendered import renders_from_region
 from regionstyle.threads import ThreadBalance
 
 
-def optimize(pixels: np.ndarray, masks: RegionMasks, chosen: list[tuple[int, maskrules.ResolvedRegion]],
+def stylize(pixels: np.ndarray, masks: RegionMasks, chosen: list[tuple[int, maskrules.ResolvedRegion]],
              config: TransferConfig, device: str, session: Session, on_progress: ProgressCallback | None, *,
              palettes: list[tuple[int, color.Moments]], paintings: matching.PaintingLabels | None,
              groups: Any, report: dict[str, Any]) -> np.ndarray:

@@ -234,8 +234,8 @@ def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrul
     if optimised:
         from regionstyle import optimized_regions  # torch and the encoder load here, and only here
 
-        image = optimized_regions.optimize(pixels, masks, optimised, config, device, session, on_progress,
-                                           palettes=palettes, paintings=paintings, groups=groups, report=report)
+        image = optimized_regions.stylize(pixels, masks, optimised, config, device, session, on_progress,
+                                          palettes=palettes, paintings=paintings, groups=groups, report=report)
     else:
         image = color.styled_start(pixels, masks.masks, palettes)
     # A laid-in rendering is as opaque as its rule's strength (up to 1): ``strength = 0.5`` shows it half

@@ -139,3 +139,15 @@ def test_without_proc_stat_the_balance_keeps_the_start_s_count(monkeypatch):
     monkeypatch.setattr(threads, "BALANCE_INTERVAL_S", 0.0)
     monkeypatch.setattr(torch, "set_num_threads", lambda n: pytest.fail("threads changed"))
     assert threads.ThreadBalance().check() is None
+
+
+def test_a_count_chosen_before_torch_loads_is_given_to_it_when_it_does():
+    """A run of built-ins chooses its threads without torch; a torch stage loaded later gets that count
+    (three: not torch's default, one per core, except on a three-core machine)."""
+    code = ("import sys; from regionstyle import threads; threads.use_threads(3); assert 'torch' not in sys.modules; "
+            "import torch; before = torch.get_num_threads(); threads.apply_to_torch(); "
+            "print(before, torch.get_num_threads(), threads.in_use())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after, in_use = out.stdout.split()
+    assert (after, in_use) == ("3", "3")
+    assert before == str(len(os.sched_getaffinity(0))) or before == "3"  # torch's own default until then
