@@ -27,12 +27,11 @@ from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
 from regionstyle.session import Session, resolve_device
-from regionstyle.style import rendered
+from regionstyle.style import matching, rendered
 from regionstyle.threads import use_threads
 
 if TYPE_CHECKING:  # torch loads only when a region needs the optimiser (regionstyle.optimized_regions)
     from regionstyle.optimize import ProgressCallback
-    from regionstyle.style import matching
 
 log = logging.getLogger(__name__)
 # The report's encoder when no region needed one (every styled region a built-in, laid in as rendered).
@@ -260,8 +259,6 @@ def explain(pixels: np.ndarray, ruleset: maskrules.RuleSet, *, labels: str | Pat
             device: str = "auto", session: Session | None = None
             ) -> tuple[dict[str, Any], RegionMasks, Segmentation]:
     """What the rules do to this photo, without stylising: regions, classes found, shares, unused rules."""
-    from regionstyle.style import matching
-
     session, where = session or Session(), checked_device(device, optimising=False)
     seg, note = segment_photo(pixels, ruleset, labels, where, session, classes, segmenter_weights=segmenter_weights)
     vocabulary = vocabulary_of(seg, ruleset) if classes is None else _vocabulary_named(classes)

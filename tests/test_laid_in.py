@@ -61,6 +61,13 @@ def test_the_command_line_lays_built_ins_in_with_the_bundled_segmenter_and_no_to
     assert manifest["versions"]["torch"]  # named all the same: the installed one
 
 
+def test_explain_loads_no_torch_unless_a_painting_is_matched(tmp_path: Path) -> None:
+    _, _, label_file = three_region_scene(tmp_path)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES.replace('sky = "watercolor"', f'sky = "{(tmp_path / "photo.png").as_posix()}"'))
+    assert _loaded(CLI, "explain", str(tmp_path / "photo.png"), str(rules), "--labels", str(label_file)) == "[]"
+
+
 def test_the_api_lays_built_ins_in_without_torch(tmp_path: Path) -> None:
     _, _, label_file = three_region_scene(tmp_path)
     rules = tmp_path / "rules.toml"

@@ -21,12 +21,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 import maskrules
 from maskrules import ResolvedRegion, StyleRef
 from regionstyle.datatypes import Segmentation
+
+if TYPE_CHECKING:  # a painting's mask becomes a tensor only when a match is made (explain needs no torch)
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,8 @@ def match_leaf(leaf: StyleRef, region: ResolvedRegion, labels: Segmentation, voc
     names, ids = asked_ids(leaf, region, vocabulary, groups)
     hit = np.isin(labels.labels, np.fromiter(ids, dtype=np.int64, count=len(ids)))
     share = float(hit.mean())
+    import torch  # the optimiser's mask; only here, when a painting is matched
+
     mask = torch.from_numpy(hit.astype(np.float32)) if share >= MIN_SHARE else None
     found = PaintingMatch(style=leaf.name, painting=leaf.image.name if leaf.image else "?", classes=names,
                           share=share, mask=mask, labelled_by=leaf.labels.name if leaf.labels else "")
