@@ -61,6 +61,13 @@ def test_the_command_line_lays_built_ins_in_with_the_bundled_segmenter_and_no_to
     assert manifest["versions"]["torch"]  # named all the same: the installed one
 
 
+def test_segmenting_with_the_bundled_model_loads_no_torch(tmp_path: Path) -> None:
+    three_region_scene(tmp_path)
+    out = tmp_path / "photo.labels.png"
+    assert _loaded(CLI, "segment", str(tmp_path / "photo.png"), "-o", str(out)) == "[]"
+    assert out.is_file() and out.with_suffix(".classes.txt").is_file()
+
+
 def test_explain_loads_no_torch_unless_a_painting_is_matched(tmp_path: Path) -> None:
     _, _, label_file = three_region_scene(tmp_path)
     rules = tmp_path / "rules.toml"

@@ -33,7 +33,6 @@ def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights
         from regionstyle import segment as segment_stage
         from regionstyle.errors import BadInput
         from regionstyle.overlay import label_overlay
-        from regionstyle.session import resolve_device
 
         outputs = [output, output.with_suffix(".overlay.png"), output.with_suffix(".classes.txt")]
         inputs = [image, *[Path(p) for p in (model, segmenter_weights) if p is not None and Path(p).exists()]]
@@ -43,8 +42,8 @@ def segment(g: Globals, image: Path, model: str, output: Path, segmenter_weights
                            "compression would change class ids)")
         photo = io.read_image(image)
         name, why = (model, "named") if model != "auto" else segment_stage.choose_segmenter([])
-        segmenter = segment_stage.build_segmenter(name, device=str(resolve_device(g.device or "auto")),
-                                                  weights=segmenter_weights)
+        # The device as given: a model file's runtime resolves "auto" itself (no torch loaded for it).
+        segmenter = segment_stage.build_segmenter(name, device=g.device or "auto", weights=segmenter_weights)
         seg = segmenter.segment([photo.pixels])[0]
         dtype = np.uint8 if len(seg.class_names) <= 256 else np.uint16
         with io.all_or_nothing():  # the three files appear together or not at all
