@@ -60,9 +60,10 @@ def stylize(pixels: np.ndarray, masks: RegionMasks, chosen: list[tuple[int, mask
     # Built-ins rendered from the regions are laid in again at every finer scale (their grout and hatching
     # do not survive the coarse scales); their targets belong to this photo only. A layered style gets back
     # only its fine part's detail, so its coarse part's motifs survive (docs/rules.md).
-    anchor = region_styles.anchor(content, mask_tensor, [(r.index, r.source) for r in regions if r.coarse is None])
-    detail_anchor = region_styles.anchor(content, mask_tensor,
-                                         [(r.index, r.source) for r in regions if r.coarse is not None])
+    anchor = _on(where, region_styles.anchor(pixels, masks.masks,
+                                             [(r.index, r.source) for r in regions if r.coarse is None]))
+    detail_anchor = _on(where, region_styles.anchor(pixels, masks.masks,
+                                                    [(r.index, r.source) for r in regions if r.coarse is not None]))
     try:
         result = optimize.optimize(content, mask_tensor, regions, encoder=network, plan=plan, config=config,
                                    init=init, on_progress=progress, target_cache=session.targets, anchor=anchor,
@@ -86,8 +87,13 @@ def _start_image(config: TransferConfig, pixels: np.ndarray, masks: RegionMasks,
                                                antialias=True)[0]
     own = [(r.index, _palette(r.source)) for r in regions if r.use_color]
     start = color.styled_start(pixels, masks.masks, sorted(own + palettes, key=lambda pair: pair[0]))
-    start = torch.from_numpy(np.ascontiguousarray(start.transpose(2, 0, 1)))
-    return region_styles.paint_starts(start, torch.from_numpy(masks.masks), [(r.index, r.source) for r in regions])
+    start = region_styles.paint_starts(start, masks.masks, [(r.index, r.source) for r in regions])
+    return torch.from_numpy(np.ascontiguousarray(start.transpose(2, 0, 1)))
+
+
+def _on(device: torch.device, anchor: tuple[torch.Tensor, ...] | None) -> tuple[torch.Tensor, ...] | None:
+    """An anchor moved to the optimiser's device (it is resized there at every scale)."""
+    return None if anchor is None else tuple(part.to(device) for part in anchor)
 
 
 def _palette(source: Any) -> color.Moments:

@@ -22,7 +22,7 @@ import torch
 
 from maskrules import StyleRef
 from regionstyle.style.exemplars import exemplar, in_color_mode, mask_digest, painting_weights
-from regionstyle.style.rendered import leaves, render_leaf
+from regionstyle.style.rendered import lay_in, leaves, render_leaf
 from regionstyle.style.targets import StyleSource
 
 # A blend starts from its heaviest built-in rendering only if built-ins carry at least this share of it.
@@ -58,14 +58,14 @@ def region_source(ref: StyleRef, *, content: torch.Tensor, mask: torch.Tensor, s
                        masks=tuple(masks), rendered=tuple(leaf.kind == "builtin" for leaf, _ in leaves(ref)))
 
 
-def rendering(source: StyleSource) -> torch.Tensor | None:
-    """The (3, H, W) image a region's rendering lays in, or None when the source has no rendering.
+def rendering(source: StyleSource) -> np.ndarray | None:
+    """The (H, W, 3) image a region's rendering lays in, or None when the source has no rendering.
 
     A style of built-ins only lays in their blend (a glaze of one rendering over another); a blend with
     style images lays in its heaviest rendering only where built-ins carry ``START_SHARE`` of it.
     """
-    rendered = [(w, image) for w, image, is_rendering in zip(source.weights, source.images, source.rendered)
-                if is_rendering]
+    rendered = [(w, image.permute(1, 2, 0).numpy())
+                for w, image, is_rendering in zip(source.weights, source.images, source.rendered) if is_rendering]
     share = sum(w for w, _ in rendered)
     if not rendered or share < START_SHARE:
         return None
@@ -74,32 +74,28 @@ def rendering(source: StyleSource) -> torch.Tensor | None:
     return max(rendered, key=lambda pair: pair[0])[1]
 
 
-def paint_starts(start: torch.Tensor, masks: torch.Tensor, sources: list[tuple[int, StyleSource]]
-                 ) -> torch.Tensor:
-    """``start`` (3, H, W) with each region's rendering laid in where its mask (``masks`` (R, H, W)) is.
+def paint_starts(start: np.ndarray, masks: np.ndarray, sources: list[tuple[int, StyleSource]]) -> np.ndarray:
+    """``start`` (H, W, 3) with each region's rendering laid in where its mask (``masks`` (R, H, W)) is.
 
     sources: (mask row, StyleSource) pairs; regions without a rendering are left as they were.
     """
-    for index, source in sources:
-        image = rendering(source)
-        if image is None or image.shape[-2:] != start.shape[-2:]:
-            continue
-        weight = masks[index][None].to(start)
-        start = start * (1 - weight) + image.to(start) * weight
-    return start
+    layers = [(index, image, 1.0) for index, image in ((index, rendering(source)) for index, source in sources)
+              if image is not None and image.shape[:2] == start.shape[:2]]
+    return lay_in(start, masks, layers)
 
 
-def anchor(content: torch.Tensor, masks: torch.Tensor, sources: list[tuple[int, StyleSource]]
+def anchor(pixels: np.ndarray, masks: np.ndarray, sources: list[tuple[int, StyleSource]]
            ) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """(image (3, H, W), weight (H, W)) for :func:`regionstyle.optimize.optimize`: every region's rendering
-    and where it lies, or None when no region has one."""
-    weight = torch.zeros_like(content[0])
+    """(image (3, H, W), weight (H, W)) for :func:`regionstyle.optimize.optimize`, on the CPU: every region's
+    rendering laid into the photo ``pixels`` (H, W, 3), and where it lies; None when no region has one."""
+    weight = np.zeros(pixels.shape[:2], np.float32)
     for index, source in sources:
         if rendering(source) is not None:
-            weight = torch.maximum(weight, masks[index].to(weight))
-    if not bool((weight > 0).any()):
+            weight = np.maximum(weight, masks[index])
+    if not (weight > 0).any():
         return None
-    return paint_starts(content, masks, sources), weight
+    image = paint_starts(pixels, masks, sources)
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(weight)
 
 
 def is_region_key(key: str) -> bool:
