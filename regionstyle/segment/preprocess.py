@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
+from regionstyle import threads
 from regionstyle.errors import BadInput
 from regionstyle.segment.conventions import InputConventions
 
@@ -61,7 +62,7 @@ def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """(H, W, 3) float32 -> (h, w, 3), each channel resized by Pillow as a 32-bit float image.
 
     Pillow's antialiased bilinear matches ``F.interpolate(..., "bilinear", antialias=True)`` within 3e-5
-    and needs no torch; the three channels run in threads (Pillow releases the GIL while it resamples).
+    and needs no torch; the channels run in the run's threads (Pillow releases the GIL while it resamples).
     """
     if tuple(image.shape[:2]) == tuple(size):
         return image
@@ -70,7 +71,7 @@ def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         plane = Image.fromarray(np.ascontiguousarray(image[..., c]))  # float32: mode "F"
         return np.asarray(plane.resize((size[1], size[0]), Image.Resampling.BILINEAR))
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=min(3, threads.in_use())) as pool:
         return np.stack(list(pool.map(channel, range(3))), axis=-1)
 
 
