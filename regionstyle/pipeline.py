@@ -26,7 +26,8 @@ from regionstyle.datatypes import LoadedImage, RegionMasks, Segmentation, Styliz
 from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
 from regionstyle.segment import regions as region_stage
-from regionstyle.session import Session, resolve_device
+from regionstyle.devices import resolve_device
+from regionstyle.session import Session
 from regionstyle.style import matching, rendered
 from regionstyle.threads import use_threads
 
@@ -75,7 +76,7 @@ def checked_device(name: str, *, optimising: bool) -> str:
     only to ask whether there is a GPU."""
     if not optimising and name in ("auto", "cpu"):
         return name
-    return str(resolve_device(name))
+    return resolve_device(name)
 
 
 def _memory_device(device: str) -> str:

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import maskrules
-from regionstyle import segment
+from regionstyle import devices, segment
 from regionstyle.config import TransferConfig
-from regionstyle.errors import BadInput
 
 if TYPE_CHECKING:  # torch loads with the first stage that needs it: a run of laid-in built-ins never does
     import torch
@@ -81,19 +80,7 @@ class Session:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` = CUDA when present, else CPU; anything else must be a device this machine has."""
+    """:func:`regionstyle.devices.resolve_device` as a torch device, for the stages that run torch."""
     import torch
 
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise BadInput(f"unknown device {name!r}: {exc}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise BadInput(f"device {name!r} was asked for, but this machine has no CUDA GPU; use --device cpu")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise BadInput(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise BadInput(f"device {name!r} was asked for, but MPS is not available here; use --device cpu")
-    return device
+    return torch.device(devices.resolve_device(name))

@@ -51,24 +51,6 @@ class SegmenterInfo:
     size: float = 0.0
 
 
-def resolve_device(device: str) -> str:
-    """Validate a torch device string (``auto``: CUDA when present); refuse CUDA when it is not there
-    rather than fail later."""
-    if device == "cpu":  # known without loading torch
-        return device
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        raise BadInput(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise BadInput(f"device {device!r} requested but CUDA is not available here; use device='cpu'")
-    return str(parsed)
-
-
 def load_vocabulary(classes: maskrules.Vocabulary | str | Path) -> maskrules.Vocabulary:
     """A vocabulary from a class list file (one class a line, optionally "<id> <name>"), a vocabulary name,
     or a Vocabulary already loaded. A class list that spells a built-in vocabulary becomes that built-in."""

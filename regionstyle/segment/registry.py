@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from regionstyle.weights import SEGMENTER_OPTION, hf_checkpoint, status, torchvision_checkpoint
 from regionstyle.weights.bundled import BUNDLED_SEGMENTER, bundled_folder
 from regionstyle.errors import BadInput
-from regionstyle.segment.base import Segmenter, SegmenterInfo, resolve_device
+from regionstyle.devices import resolve_device
+from regionstyle.segment.base import Segmenter, SegmenterInfo
 from regionstyle.segment.deeplab import build_deeplab
 from regionstyle.segment.smp_hub import build_segformer
 
