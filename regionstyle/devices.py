@@ -11,10 +11,14 @@ from regionstyle.errors import BadInput
 _FIX = "use the CPU (--device cpu)"
 
 
-def resolve_device(name: str) -> str:
+def resolve_device(name: str, *, keep_auto: bool = False) -> str:
     """``auto`` = CUDA when present, else CPU; anything else must be a device this machine has (as torch
-    spells it, e.g. ``cuda:0``). Refused with BadInput rather than failing later."""
-    if name == "cpu":
+    spells it, e.g. ``cuda:0``). Refused with BadInput rather than failing later.
+
+    keep_auto: return ``auto`` as it is, for a stage that picks its own device (a model file's runtime:
+    onnxruntime takes CUDA when it has it, TFLite runs on the CPU), so nothing loads torch only to ask.
+    """
+    if name == "cpu" or (keep_auto and name == "auto"):
         return name
     import torch
 

@@ -47,7 +47,8 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     """Stylise one decoded photo with a parsed rules file and a checked config (no files are written)."""
     session = session or Session()
     optimising = limits.needs_encoder(ruleset, config)
-    device = checked_device(config.device, optimising=optimising)  # loads torch when it will be needed
+    # A run that does not optimise keeps "auto" for the segmenter to resolve: nothing loads torch to ask.
+    device = resolve_device(config.device, keep_auto=not optimising)
     clock = time.perf_counter()
     limits.check_run(photo.size, config, what=str(photo.path or "the photo"), device=_memory_device(device),
                      style_images=limits.image_styles(ruleset), encoder=session.custom_encoder,
@@ -68,15 +69,6 @@ def run(photo: LoadedImage, ruleset: maskrules.RuleSet, config: TransferConfig, 
     report = build_report(config, segmentation, segmenter_note, masks, resolution, optimise_report,
                           seam=blend.seam_score(final, pixels, labels_map), timings=timings, threads=threads)
     return StylizeResult(final, alpha, pixels, masks, segmentation, report)
-
-
-def checked_device(name: str, *, optimising: bool) -> str:
-    """The device a run asks for, checked. A run that does not optimise keeps ``auto`` (and ``cpu``) as it
-    is: the segmenter resolves it (a model file's runtime picks its own device), and nothing loads torch
-    only to ask whether there is a GPU."""
-    if not optimising and name in ("auto", "cpu"):
-        return name
-    return resolve_device(name)
 
 
 def _memory_device(device: str) -> str:
@@ -260,7 +252,7 @@ def explain(pixels: np.ndarray, ruleset: maskrules.RuleSet, *, labels: str | Pat
             device: str = "auto", session: Session | None = None
             ) -> tuple[dict[str, Any], RegionMasks, Segmentation]:
     """What the rules do to this photo, without stylising: regions, classes found, shares, unused rules."""
-    session, where = session or Session(), checked_device(device, optimising=False)
+    session, where = session or Session(), resolve_device(device, keep_auto=True)
     seg, note = segment_photo(pixels, ruleset, labels, where, session, classes, segmenter_weights=segmenter_weights)
     vocabulary = vocabulary_of(seg, ruleset) if classes is None else _vocabulary_named(classes)
     resolution = maskrules.resolve(ruleset, vocabulary)

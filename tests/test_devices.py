@@ -15,6 +15,13 @@ from regionstyle.errors import BadInput
 def test_cpu_and_auto_without_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("cpu") == "cpu" and resolve_device("auto") == "cpu"
+    assert resolve_device("auto", keep_auto=True) == "auto"  # left to a runtime that picks its own
+
+
+def test_keep_auto_still_checks_a_named_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(BadInput, match="CUDA is not available"):
+        resolve_device("cuda", keep_auto=True)
 
 
 def test_cpu_needs_no_torch():

@@ -120,19 +120,13 @@ def build_segmenter(name_or_path: str, *, device: str = "cpu", weights: str | Pa
     if name in REGISTRY or name in _ALIASES:
         info = get_segmenter_info(name)
         log.debug("building segmenter %s (weights %s) on %s", info.name, weights or info.weights, device)
-        where = _runtime_device(device) if info is BUNDLED else resolve_device(device)
+        where = resolve_device(device, keep_auto=info is BUNDLED)  # the bundled model is a TFLite file
         return info.builder(info, device=where, weights=weights, spec=spec, download=download)
     if not _looks_like_path(name):
         get_segmenter_info(name)  # raises, listing the valid names
     if weights is not None:
         raise BadInput(f"weights={str(weights)!r} only applies to registered segmenters, not to {name}")
-    return _build_from_path(Path(name).expanduser(), device=_runtime_device(device), spec=spec)
-
-
-def _runtime_device(device: str) -> str:
-    """A model file's device: ``auto`` is left to its runtime (onnxruntime takes CUDA when it has it, the
-    TFLite runtime runs on the CPU), so that a run of laid-in built-ins never loads torch to ask."""
-    return device if device == "auto" else resolve_device(device)
+    return _build_from_path(Path(name).expanduser(), device=resolve_device(device, keep_auto=True), spec=spec)
 
 
 def _looks_like_path(name: str) -> bool:
