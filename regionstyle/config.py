@@ -190,6 +190,11 @@ def settings_dict(config: TransferConfig) -> dict[str, Any]:
     return {f.name: (str(v) if isinstance(v := getattr(config, f.name), Path) else v) for f in fields(config)}
 
 
+def region_setting(region: maskrules.ResolvedRegion, config: TransferConfig, name: str) -> Any:
+    """A per-rule setting of a region: the rule's own value, else the run's."""
+    return region.settings.get(name, getattr(config, name))
+
+
 def working_size(size: tuple[int, int], config: TransferConfig) -> tuple[int, int]:
     """(height, width) to stylise at: the input's own size unless ``config.size`` sets the long side
     (a preview never enlarges the photo)."""

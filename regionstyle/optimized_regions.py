@@ -16,7 +16,7 @@ import torch
 
 import maskrules
 from regionstyle import color, optimize
-from regionstyle.config import TransferConfig
+from regionstyle.config import TransferConfig, region_setting
 from regionstyle.datatypes import RegionMasks
 from regionstyle.optimize import ProgressCallback, StyledRegion
 from regionstyle.session import Session
@@ -106,7 +106,7 @@ def _styled_region(index: int, rule: maskrules.ResolvedRegion, masks: RegionMask
                    groups: Any, matches: dict[str, list[dict]]) -> StyledRegion:
     """One optimised region with its style sources; ``matches`` collects what each ``match`` read of its
     painting."""
-    mode = rule.settings.get("color", config.color)
+    mode = region_setting(rule, config, "color")
     found = matching.match_region(rule, paintings, groups or {}) if paintings is not None else {}
     if found:
         matches[masks.names[index]] = [m.row() for m in found.values()]
@@ -118,7 +118,7 @@ def _styled_region(index: int, rule: maskrules.ResolvedRegion, masks: RegionMask
                for ref in (fine, coarse)]
     return StyledRegion(masks.names[index], index, sources[0], rule.strength, rule.settings.get("content_weight"),
                         use_color=mode == "style", coarse=sources[1],
-                        style_loss=rule.settings.get("style_loss", config.style_loss),
+                        style_loss=region_setting(rule, config, "style_loss"),
                         edge_weight=_edge_weight(rule, fine, coarse))
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 import maskrules
 from regionstyle import blend, color, limits, segment
-from regionstyle.config import TransferConfig, make_config, working_size
+from regionstyle.config import TransferConfig, make_config, region_setting, working_size
 from regionstyle.datatypes import LoadedImage, RegionMasks, Segmentation, StylizeResult
 from regionstyle.report import build_report, explain_report
 from regionstyle.segment import mask_folder
@@ -194,11 +194,6 @@ def vocabulary_of(segmentation: Segmentation, ruleset: maskrules.RuleSet) -> mas
         return maskrules.get_vocabulary(segmentation.vocabulary)
     except maskrules.RuleError:
         return maskrules.vocabulary_from_class_list("\n".join(segmentation.class_names))
-
-
-def region_setting(region: maskrules.ResolvedRegion, config: TransferConfig, name: str) -> Any:
-    """A per-rule setting of a region: the rule's own value, else the run's."""
-    return region.settings.get(name, getattr(config, name))
 
 
 def _stylize_regions(pixels: np.ndarray, masks: RegionMasks, resolution: maskrules.Resolution,

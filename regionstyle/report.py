@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import maskrules
-from regionstyle.config import TransferConfig, settings_dict
+from regionstyle.config import TransferConfig, region_setting, settings_dict
 from regionstyle.datatypes import RegionMasks, Segmentation
 from regionstyle.version import __version__
 
@@ -61,8 +61,8 @@ def region_rows(masks: RegionMasks, resolution: maskrules.Resolution, config: Tr
         rule = resolution.regions[rule_index] if rule_index >= 0 else None
         style = rule.style.name if rule is not None and rule.style is not None else None
         own = rule is not None and styled
-        color = rule.settings.get("color", config.color) if own else None
-        loss = rule.settings.get("style_loss", config.style_loss) if own else None
+        color = region_setting(rule, config, "color") if own else None
+        loss = region_setting(rule, config, "style_loss") if own else None
         rows.append({"name": name, "area": round(area, 5), "styled": styled, "style": style, "color": color,
                      "style_loss": loss})
     return rows

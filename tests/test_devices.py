@@ -25,8 +25,10 @@ def test_keep_auto_still_checks_a_named_device(monkeypatch):
 
 
 def test_cpu_needs_no_torch():
-    code = "import sys; from regionstyle.devices import resolve_device; resolve_device('cpu'); print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = ("import sys; from regionstyle.devices import resolve_device; resolve_device('cpu'); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(("name", "available", "count", "message"), [
