@@ -22,7 +22,7 @@ import torch
 
 from maskrules import StyleRef
 from regionstyle.style.exemplars import exemplar, in_color_mode, mask_digest, painting_weights
-from regionstyle.style.rendered import lay_in, leaves, render_leaf
+from regionstyle.style.rendered import Rendering, lay_in, leaves, render_leaf
 from regionstyle.style.targets import StyleSource
 
 # A blend starts from its heaviest built-in rendering only if built-ins carry at least this share of it.
@@ -70,7 +70,7 @@ def rendering(source: StyleSource) -> np.ndarray | None:
     if not rendered or share < START_SHARE:
         return None
     if len(rendered) == len(source.images):
-        return sum(w * image for w, image in rendered) / share
+        return Rendering(tuple(image for _, image in rendered), tuple(w for w, _ in rendered)).blended()
     return max(rendered, key=lambda pair: pair[0])[1]
 
 
@@ -79,23 +79,32 @@ def paint_starts(start: np.ndarray, masks: np.ndarray, sources: list[tuple[int, 
 
     sources: (mask row, StyleSource) pairs; regions without a rendering are left as they were.
     """
-    layers = [(index, image, 1.0) for index, image in ((index, rendering(source)) for index, source in sources)
-              if image is not None and image.shape[:2] == start.shape[:2]]
-    return lay_in(start, masks, layers)
+    return _laid(start, masks, _renderings(sources))
 
 
 def anchor(pixels: np.ndarray, masks: np.ndarray, sources: list[tuple[int, StyleSource]]
            ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """(image (3, H, W), weight (H, W)) for :func:`regionstyle.optimize.optimize`, on the CPU: every region's
     rendering laid into the photo ``pixels`` (H, W, 3), and where it lies; None when no region has one."""
+    found = _renderings(sources)  # each rendering once: a blend's is a full-size sum
     weight = np.zeros(pixels.shape[:2], np.float32)
-    for index, source in sources:
-        if rendering(source) is not None:
-            weight = np.maximum(weight, masks[index])
+    for index, _ in found:
+        weight = np.maximum(weight, masks[index])
     if not (weight > 0).any():
         return None
-    image = paint_starts(pixels, masks, sources)
+    image = _laid(pixels, masks, found)
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(weight)
+
+
+def _renderings(sources: list[tuple[int, StyleSource]]) -> list[tuple[int, np.ndarray]]:
+    """(mask row, rendering) of each source that has a rendering."""
+    found = ((index, rendering(source)) for index, source in sources)
+    return [(index, image) for index, image in found if image is not None]
+
+
+def _laid(start: np.ndarray, masks: np.ndarray, found: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """``start`` with the renderings of its own size laid in, fully opaque, where their masks are."""
+    return lay_in(start, masks, [(index, image, 1.0) for index, image in found if image.shape[:2] == start.shape[:2]])
 
 
 def is_region_key(key: str) -> bool:
