@@ -20,17 +20,34 @@ _DIRECTIONS = 4
 # Where no edge runs (a clear sky) the votes are noise and the block came out in patches cut every way; a
 # cutter's default there is the horizontal line, so it gets this much of a vote everywhere.
 _HORIZONTAL_VOTE = 0.15
+# Gradient energy (luma per px, squared) at which an area counts as half sure of its direction: the weakest
+# real edge's. Below it (a clear sky: 0.002-0.004 per px) the structure tensor's direction is still coherent
+# (it follows the sky's gentle gradient or a nearby tower's outline, blurred into the sky), and the sky was cut
+# in diagonal and vertical patches.
+_EDGE_ENERGY = fields.MIN_EDGE_GRADIENT ** 2
 
 
-def carving_direction(angles: np.ndarray, coherence: np.ndarray, *, sigma: float) -> np.ndarray:
+def carving_direction(angles: np.ndarray, coherence: np.ndarray, sureness: np.ndarray, *, sigma: float
+                      ) -> np.ndarray:
     """Index (h, w) of the nearest of ``_DIRECTIONS`` directions, decided per area (votes blurred over
-    ``sigma`` px) so that each patch of the block is cut one way."""
+    ``sigma`` px) so that each patch of the block is cut one way.
+
+    sureness: (h, w) in [0, 1], how much the area has edges of its own. It weighs each pixel's vote and, again,
+    the blurred votes where they land, so a flat area keeps the horizontal default instead of taking the
+    direction of a textured area next to it."""
     votes = []
     for k in range(_DIRECTIONS):
-        agreement = np.clip(np.cos(2 * (angles - k * np.pi / _DIRECTIONS)), 0, 1) * (0.2 + coherence)
-        agreement = agreement + _HORIZONTAL_VOTE if k == 0 else agreement
-        votes.append(fields.smooth(agreement.astype(np.float32), sigma))
+        agreement = np.clip(np.cos(2 * (angles - k * np.pi / _DIRECTIONS)), 0, 1) * (0.2 + coherence) * sureness
+        vote = fields.smooth(agreement.astype(np.float32), sigma) * sureness
+        votes.append(vote + _HORIZONTAL_VOTE if k == 0 else vote)
     return np.argmax(np.stack(votes), axis=0)
+
+
+def edge_sureness(luma: np.ndarray, *, sigma: float) -> np.ndarray:
+    """(h, w) in [0, 1): the gradient energy of ``luma`` averaged over ``sigma`` px, e / (e + _EDGE_ENERGY)."""
+    gy, gx = fields.gradients(luma, sigma=1.0)
+    energy = fields.smooth(gx * gx + gy * gy, sigma)
+    return energy / (energy + _EDGE_ENERGY)
 
 
 def render(view: RegionView, *, seed: int, palette: str, scale: float, spacing: float) -> np.ndarray:
@@ -40,7 +57,7 @@ def render(view: RegionView, *, seed: int, palette: str, scale: float, spacing: 
     height, width = view.support.shape
     ink, paper = tones.ink_paper(palette)
     angles, coherence = fields.tangent_angles(view.luma, view.support, sigma=2 * gap)
-    direction = carving_direction(angles, coherence, sigma=2 * gap)
+    direction = carving_direction(angles, coherence, edge_sureness(view.luma, sigma=gap), sigma=2 * gap)
     light = 1.0 - darkness(fields.smooth(tones.value(view.pixels), 0.35 * gap), view.support)
     cut = np.clip((light - 0.2) / 0.65, 0.0, 1.0)  # share of each line carved away
     ys, xs = texture.pixel_grid(height, width)
