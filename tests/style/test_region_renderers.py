@@ -247,6 +247,16 @@ def test_pointillism_keeps_windows_smaller_than_its_dots() -> None:
     assert luma[~windows].mean() - luma[windows].mean() > 0.32
 
 
+def test_ink_wash_puts_a_dab_on_each_window() -> None:
+    """Washes cut from a photo simplified over ~30 px paint a row of 5x8 px windows over as bare wall, leaving
+    only brush lines around them (contrast 0.32-0.34 over three seeds); a dab of ink on each small dark mark
+    gives 0.47-0.48, and the wall keeps its tone."""
+    photo, windows = _wall_with_windows(192, 288)
+    luma = render_region("ink-wash", photo, np.ones(windows.shape, np.float32), seed=0) @ LUMA
+    assert luma[~windows].mean() - luma[windows].mean() > 0.42
+    assert luma[~windows].mean() > 0.8
+
+
 def test_stained_glass_keeps_windows_smaller_than_its_panes() -> None:
     """Panes of 32 px, cut to 16 where the wall has detail: the 5x8 px windows fell inside them (contrast
     0.10 of the photo's 0.63). A third, quarter-size pane where a half-size one still has detail holds them."""
