@@ -57,8 +57,9 @@ EDGE_POOL = 1
 # not its sign (:func:`_style_borders`); the edge term's cells are EDGE_POOL px.
 STYLE_BORDER_PIXELS = 6
 STYLE_BORDER_CELLS = -(-STYLE_BORDER_PIXELS // EDGE_POOL)
-# (style key, loss, long side, taps, encoder): the style key comes first (Session.forget_photo_targets).
-TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo], StyleTarget]
+# (style key, loss, long side, taps, encoder, detail side): the style key comes first
+# (Session.forget_photo_targets).
+TargetCache = dict[tuple[str, str, int, tuple[str, ...], EncoderInfo, int | None], StyleTarget]
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
     terms = []
     for region in regions:
         target = _region_target(region, encoder, style_taps, work.split, work.long_side, content.device,
-                                work.target_cache)
+                                work.target_cache, detail_side=plan.detail_side)
         region_layers = usable_taps({tap: m[region.index] for tap, m in per_layer.items()}, region.name)
         area = float(masks[region.index].mean())
         terms.append(RegionTerm(region.name, target, region_layers, masks[region.index],
@@ -301,16 +302,19 @@ def build_problem(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[
 
 
 def _region_target(region: StyledRegion, encoder: FeatureEncoder, taps: tuple[str, ...], fine_taps: frozenset[str],
-                   long_side: int, device: torch.device, cache: TargetCache | None) -> StyleTarget:
+                   long_side: int, device: torch.device, cache: TargetCache | None, *,
+                   detail_side: int | None = None) -> StyleTarget:
     """A region's target: its style's, or for a layered style the fine part's on the fine taps and the
     coarse part's on the others (:func:`regionstyle.style.layered.merge_targets`)."""
+    def target(source: StyleSource, taps: tuple[str, ...]) -> StyleTarget:
+        return _target(source, region.style_loss, encoder, taps, long_side, device, cache, detail_side=detail_side)
+
     if region.coarse is None:
-        return _target(region.source, region.style_loss, encoder, taps, long_side, device, cache)
+        return target(region.source, taps)
     fine, coarse = layered.split_taps(taps, fine_taps)
     # With no fine tap at this scale the fine part still gives the colour (its coarse Grams are then replaced).
-    fine_target = _target(region.source, region.style_loss, encoder, fine or taps, long_side, device, cache)
-    coarse_target = (_target(region.coarse, region.style_loss, encoder, coarse, long_side, device, cache)
-                     if coarse else None)
+    fine_target = target(region.source, fine or taps)
+    coarse_target = target(region.coarse, coarse) if coarse else None
     return layered.merge_targets(fine_target, coarse_target)
 
 
@@ -364,11 +368,13 @@ def _malloc_trim():
 
 
 def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,
-            device: torch.device, cache: TargetCache | None) -> StyleTarget:
-    key = (source.key, loss, long_side, taps, encoder.info)  # a Session may serve several encoders
+            device: torch.device, cache: TargetCache | None, *, detail_side: int | None = None) -> StyleTarget:
+    # A Session may serve several encoders (and so detail sides).
+    key = (source.key, loss, long_side, taps, encoder.info, detail_side)
     if cache is not None and key in cache:
         return cache[key]
-    target = style_target(source, encoder, taps, content_long_side=long_side, device=device, loss=loss)
+    target = style_target(source, encoder, taps, content_long_side=long_side, device=device, loss=loss,
+                          detail_side=detail_side)
     if cache is not None:
         cache[key] = target
     return target

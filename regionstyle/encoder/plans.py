@@ -19,6 +19,9 @@ class LayerPlan:
         :func:`regionstyle.encoder.mobilenet._blur_before_strides`).
     iterations: the coarsest scale's evaluations where the config sets none: how many this network's
         loss needs, measured per network.
+    detail_side: the largest long side at which a painting is read; an exemplar sized past it (a painting
+        at a 1024 px scale) is enlarged from that size, so the style asks for no finer texture than the
+        painting shows there (None: every size read as it is).
     """
 
     style: tuple[tuple[str, float], ...]
@@ -28,6 +31,7 @@ class LayerPlan:
     softmax_temperature: float | None = None
     antialias: bool = False
     iterations: int = 200
+    detail_side: int | None = None
 
     @property
     def taps(self) -> tuple[str, ...]:
@@ -80,9 +84,14 @@ LAYER_PLANS: dict[str, LayerPlan] = {
     # 140 evaluations at the coarsest scale: on the pixels' Laplacian pyramid (regionstyle/pyramid.py) they
     # styled the ten shared photos as strongly as 200 on the pixels had. With the VGG19-shaped random
     # network the pyramid lowered the loss no faster by the end, so the VGG plans keep 200.
+    # Paintings read at most 800 px across: at a 1024 px scale The Starry Night's pixel-level texture (fine
+    # grain 0.114, twice its 512 px one) came back as a coloured 2-4 px speckle (sky grain 0.054); read at
+    # 800 px and enlarged, 0.025, with the style as strong and more structure kept (four photos at 1024 px,
+    # benchmarks/README.md, "Paintings read at most 800 px across"). Outputs up to 800 px are unchanged.
     "mobilenet_v2": LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0),
                                      ("b7_expand", 1.0), ("b14_expand", 1.0)), content="b7_expand",
-                              softmax_temperature=1.0, antialias=True, iterations=140,
+                              softmax_temperature=1.0, antialias=True, iterations=140, detail_side=800,
                               fine=LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0)),
-                                             content="b4_expand", softmax_temperature=1.0, antialias=True)),
+                                             content="b4_expand", softmax_temperature=1.0, antialias=True,
+                                             detail_side=800)),
 }

@@ -54,19 +54,26 @@ class StyleTarget:
     color_cov: torch.Tensor
 
 
-def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
-    """Resize (3, H, W) so max(H, W) == long_side (antialiased bilinear)."""
+def resize_long_side(image: torch.Tensor, long_side: int, *, detail_side: int | None = None) -> torch.Tensor:
+    """Resize (C, H, W) so max(H, W) == long_side (antialiased bilinear).
+
+    detail_side: a long side above it is reached by way of it (shrunk to ``detail_side``, then enlarged), so
+    the result holds no finer detail than the image shows at ``detail_side``."""
     height, width = image.shape[-2:]
     factor = long_side / max(height, width)
     size = (max(1, round(height * factor)), max(1, round(width * factor)))
+    if detail_side is not None and long_side > detail_side:
+        image = resize_long_side(image, detail_side)
     return F.interpolate(image[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
 
 
 @torch.no_grad()
 def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, ...], *,
-                 content_long_side: int, device: torch.device, loss: str = "gram") -> StyleTarget:
+                 content_long_side: int, device: torch.device, loss: str = "gram",
+                 detail_side: int | None = None) -> StyleTarget:
     """The blended statistics of ``loss`` and colour moments of ``source`` at the scale of a content of
-    ``content_long_side``."""
+    ``content_long_side``; an exemplar sized past ``detail_side`` holds only the detail it has at that size
+    (:attr:`regionstyle.encoder.LayerPlan.detail_side`)."""
     long_side = max(16, round(content_long_side * source.texture_scale))
     statistic = style_loss(loss)
     parts: dict[str, list[tuple[Any, float]]] = {tap: [] for tap in taps}
@@ -74,8 +81,8 @@ def style_target(source: StyleSource, encoder: FeatureEncoder, taps: tuple[str, 
     cov = torch.zeros(3, 3, device=device)
     masks = source.masks or (None,) * len(source.images)
     for image, weight, mask in zip(source.images, source.weights, masks):
-        sized = resize_long_side(image.to(device), long_side)
-        region = None if mask is None else resize_long_side(mask[None].to(device), long_side)
+        sized = resize_long_side(image.to(device), long_side, detail_side=detail_side)
+        region = None if mask is None else resize_long_side(mask[None].to(device), long_side, detail_side=detail_side)
         for tap, pieces in exemplar_parts(sized, region, encoder, taps, statistic.summarise,
                                           seed=lambda tap: tap_seed(tap, content_long_side)).items():
             # Every image of a blend draws the same directions (sliced), so their quantiles mix.

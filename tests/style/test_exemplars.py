@@ -52,3 +52,39 @@ def test_a_paintings_target_leans_to_its_marks(tmp_path, tiny_encoder):
     detailed = style_target(read, encoder, taps, content_long_side=128, device=torch.device("cpu"))
     even = target((None,))
     assert distance(detailed, marks) < 0.5 * distance(even, marks)
+
+
+def test_a_painting_is_read_no_finer_than_the_detail_side(tiny_encoder):
+    """Past ``detail_side`` an exemplar is the painting at that size, enlarged: one-pixel stripes (a
+    scan's canvas and JPEG grain, which MobileNetV2's optimiser meets with speckle) are not asked for. Up to
+    it, the reading is exactly as without it."""
+    encoder, plan = tiny_encoder
+    taps = tuple(t for t, _ in plan.style)
+    painting = half_flat_painting()  # 128 px wide, stripes one pixel apart
+    source = StyleSource(key="stripes", images=(painting,), weights=(1.0,))
+    cpu = torch.device("cpu")
+
+    def target(long_side, detail_side):
+        return style_target(source, encoder, taps, content_long_side=long_side, device=cpu, detail_side=detail_side)
+
+    def gram_gap(a, b):
+        return max(float((a.taps[t].gram - b.taps[t].gram).norm() / b.taps[t].gram.norm()) for t in taps)
+
+    enlarged = torch.nn.functional.interpolate(
+        torch.nn.functional.interpolate(painting[None], size=(48, 64), mode="bilinear", antialias=True),
+        size=(96, 128), mode="bilinear", antialias=True)[0]
+    by_hand = style_target(StyleSource(key="by hand", images=(enlarged,), weights=(1.0,)), encoder, taps,
+                           content_long_side=128, device=cpu)
+    assert gram_gap(target(128, 64), by_hand) < 1e-5
+    assert gram_gap(target(128, None), by_hand) > 0.05  # the stripes are what changed
+    assert gram_gap(target(64, 64), target(64, None)) == 0.0
+
+
+def test_every_scale_of_a_plan_reads_paintings_alike():
+    """Scales past FINE_ABOVE (a 1024 px output's finest) use a plan's ``fine`` sub-plan: a detail side set
+    on the plan alone would leave exactly the scales it is for unchanged."""
+    from regionstyle.encoder.plans import LAYER_PLANS
+
+    for name, plan in LAYER_PLANS.items():
+        assert plan.fine is None or plan.fine.detail_side == plan.detail_side, name
+    assert LAYER_PLANS["mobilenet_v2"].detail_side is not None
