@@ -63,6 +63,11 @@ class LayerPlan:
 # to relu5_1; MobileNetV2 to b4_expand about 65% of one to b14_expand (forward+backward at 512x384: 140
 # against 200-240 ms), and the Grams of b7_expand and the 576-channel b14_expand go too. (Anchoring the
 # fine pass to the upsampled coarser result instead of the photo was tried: it kept the coarse scale's blur.)
+# MobileNetV2 reads a painting at most 800 px across: at a 1024 px scale The Starry Night's pixel-level
+# texture (fine grain 0.114, twice its 512 px one) came back as a coloured 2-4 px speckle (sky grain 0.054);
+# read at 800 px and enlarged, 0.025, with the style as strong and more structure kept (four photos at
+# 1024 px, benchmarks/README.md, "Paintings read at most 800 px across"). Outputs up to 800 px are unchanged.
+_MOBILENET_DETAIL_SIDE = 800
 _VGG_FINE = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0)), content="relu3_1")
 _VGG_PLAN = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0), ("relu4_1", 1.0),
                              ("relu5_1", 1.0)), content="relu4_2", fine=_VGG_FINE)
@@ -84,14 +89,11 @@ LAYER_PLANS: dict[str, LayerPlan] = {
     # 140 evaluations at the coarsest scale: on the pixels' Laplacian pyramid (regionstyle/pyramid.py) they
     # styled the ten shared photos as strongly as 200 on the pixels had. With the VGG19-shaped random
     # network the pyramid lowered the loss no faster by the end, so the VGG plans keep 200.
-    # Paintings read at most 800 px across: at a 1024 px scale The Starry Night's pixel-level texture (fine
-    # grain 0.114, twice its 512 px one) came back as a coloured 2-4 px speckle (sky grain 0.054); read at
-    # 800 px and enlarged, 0.025, with the style as strong and more structure kept (four photos at 1024 px,
-    # benchmarks/README.md, "Paintings read at most 800 px across"). Outputs up to 800 px are unchanged.
     "mobilenet_v2": LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0),
                                      ("b7_expand", 1.0), ("b14_expand", 1.0)), content="b7_expand",
-                              softmax_temperature=1.0, antialias=True, iterations=140, detail_side=800,
+                              softmax_temperature=1.0, antialias=True, iterations=140,
+                              detail_side=_MOBILENET_DETAIL_SIDE,
                               fine=LayerPlan(style=(("stem", 1.0), ("b2_expand", 1.0), ("b4_expand", 1.0)),
                                              content="b4_expand", softmax_temperature=1.0, antialias=True,
-                                             detail_side=800)),
+                                             detail_side=_MOBILENET_DETAIL_SIDE)),
 }
