@@ -58,16 +58,17 @@ class LayerPlan:
         return tuple(dict.fromkeys([name for name, _ in self.style] + [self.content]))
 
 
-# Fine scales (see regionstyle.optimize.FINE_ABOVE) refine texture with the shallow layers only: the deep,
-# large-scale statistics were settled at the coarse scales, and VGG19 up to relu3_1 costs ~30% of a pass
-# to relu5_1; MobileNetV2 to b4_expand about 65% of one to b14_expand (forward+backward at 512x384: 140
-# against 200-240 ms), and the Grams of b7_expand and the 576-channel b14_expand go too. (Anchoring the
-# fine pass to the upsampled coarser result instead of the photo was tried: it kept the coarse scale's blur.)
 # MobileNetV2 reads a painting at most 800 px across: at a 1024 px scale The Starry Night's pixel-level
 # texture (fine grain 0.114, twice its 512 px one) came back as a coloured 2-4 px speckle (sky grain 0.054);
 # read at 800 px and enlarged, 0.025, with the style as strong and more structure kept (four photos at
 # 1024 px, benchmarks/README.md, "Paintings read at most 800 px across"). Outputs up to 800 px are unchanged.
 _MOBILENET_DETAIL_SIDE = 800
+
+# Fine scales (see regionstyle.optimize.FINE_ABOVE) refine texture with the shallow layers only: the deep,
+# large-scale statistics were settled at the coarse scales, and VGG19 up to relu3_1 costs ~30% of a pass
+# to relu5_1; MobileNetV2 to b4_expand about 65% of one to b14_expand (forward+backward at 512x384: 140
+# against 200-240 ms), and the Grams of b7_expand and the 576-channel b14_expand go too. (Anchoring the
+# fine pass to the upsampled coarser result instead of the photo was tried: it kept the coarse scale's blur.)
 _VGG_FINE = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0)), content="relu3_1")
 _VGG_PLAN = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0), ("relu4_1", 1.0),
                              ("relu5_1", 1.0)), content="relu4_2", fine=_VGG_FINE)
