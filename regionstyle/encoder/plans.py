@@ -61,7 +61,8 @@ class LayerPlan:
 # MobileNetV2 reads a painting at most 800 px across: at a 1024 px scale The Starry Night's pixel-level
 # texture (fine grain 0.114, twice its 512 px one) came back as a coloured 2-4 px speckle (sky grain 0.054);
 # read at 800 px and enlarged, 0.025, with the style as strong and more structure kept (four photos at
-# 1024 px, benchmarks/README.md, "Paintings read at most 800 px across"). Outputs up to 800 px are unchanged.
+# 1024 px, benchmarks/README.md, "Paintings read at most 800 px across"). Outputs up to 800 px are unchanged
+# at the default `scale`; a larger `scale` sizes the painting past 800 px sooner.
 _MOBILENET_DETAIL_SIDE = 800
 
 # Fine scales (see regionstyle.optimize.FINE_ABOVE) refine texture with the shallow layers only: the deep,
