@@ -8,8 +8,6 @@ starting from the previous scale's result upsampled. Progress goes to a callback
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
 import logging
 import math
 import time
@@ -26,6 +24,7 @@ from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.encoder.guides import layer_masks
 from regionstyle.limits import smallest_side
 from regionstyle.losses import luminance_laplacian
+from regionstyle.native_memory import keep_freed_memory, release_freed_memory
 from regionstyle.objective import (ENCODER_CONTEXT, EdgeTerm, LossWeights, RegionTerm, ScaleProblem, evaluate,
                                    pool_gathers, resize_masks, second_mask_nearby, usable_taps, with_context)
 from regionstyle.pyramid import PixelPyramid
@@ -139,6 +138,7 @@ def optimize(content: torch.Tensor, masks: torch.Tensor, regions: Sequence[Style
         start = torch.rand(content.shape, generator=torch.Generator().manual_seed(config.seed)).to(device)
     image = F.interpolate(start[None], size=steps[0][0], mode="bilinear", antialias=True)
     clock = _Clock(steps)
+    keep_freed_memory()
     with _convolutions_for(encoder, device):
         for scale, (size, iterations) in enumerate(steps):
             image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
@@ -345,26 +345,6 @@ def refine_in_tiles(image: torch.Tensor, work: ScaleWork, *, iterations: int, cl
             done += its
             release_freed_memory()
     return image
-
-
-def release_freed_memory() -> None:
-    """Hand the memory of freed tensors back to the system (glibc keeps it for reuse otherwise).
-
-    Between windows and scales the process drops gigabytes of activations; without this its resident size
-    only grew, window after window (2048 px: 2.5 -> 3.3 GB held between windows; 1.1-1.3 GB with it,
-    measured). A no-op where the C library has no ``malloc_trim`` (macOS, Windows, musl).
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim():
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return None
 
 
 def _target(source: StyleSource, loss: str, encoder: FeatureEncoder, taps: tuple[str, ...], long_side: int,

@@ -117,6 +117,19 @@ def test_finer_scales_above_the_threshold_read_only_the_fine_plans_taps(tiny_enc
     assert by_width == {32 + seen: {frozenset({"relu1_1", "relu2_1", "relu3_1"})}, 64 + seen: {frozenset({"relu1_1"})}}
 
 
+def test_freed_memory_is_kept_while_scales_run_and_released_after_each(tiny_encoder, monkeypatch):
+    """The allocator keeps freed activations for the next evaluation (regionstyle.native_memory) from before
+    the first evaluation, and each scale ends by giving them back."""
+    events = []
+    monkeypatch.setattr(optimize_module, "keep_freed_memory", lambda: events.append("keep"))
+    monkeypatch.setattr(optimize_module, "release_freed_memory", lambda: events.append("release"))
+    original = optimize_module.run_scale
+    monkeypatch.setattr(optimize_module, "run_scale",
+                        lambda *args, **kwargs: events.append("scale") or original(*args, **kwargs))
+    _run(tiny_encoder, scales=(32,))
+    assert events == ["keep", "scale", "release", "scale", "release"]
+
+
 def test_schedule_doubles_sizes_and_thins_iterations():
     steps = schedule(768, 1024, coarse_start=256, iterations=200)
     assert [size for size, _ in steps] == [(192, 256), (384, 512), (768, 1024)]
