@@ -57,5 +57,5 @@ def release_freed_memory() -> None:
 def _libc_function(name: str):
     try:
         return getattr(ctypes.CDLL(None), name)
-    except (AttributeError, OSError):
+    except (AttributeError, OSError, TypeError):  # TypeError: Windows loads no library by the name None
         return None
