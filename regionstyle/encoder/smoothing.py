@@ -24,10 +24,13 @@ from regionstyle.encoder.network import EncoderInfo, FeatureEncoder
 
 
 def softmax_channels(features: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
-    """C * softmax(features / temperature) over the channel axis (dim 1) at each position.
+    """softmax(features / temperature) over the channel axis (dim 1) at each position.
 
-    features: (N, C, H, W), any range -> (N, C, H, W), positive, mean 1 per position. The factor C keeps
-    values near 1 whatever the width of the layer (the Gram and content terms are relative errors anyway).
+    features: (N, C, H, W), any range -> (N, C, H, W), positive, summing to 1 over the channels at each
+    position. Values are of order 1 / C; they are not scaled back to order 1, because every term that
+    reads features is a relative error (:mod:`regionstyle.objective`), which a constant factor leaves
+    unchanged (tests/style/test_losses.py checks it for each loss), while multiplying by C cost two
+    passes over each tap per evaluation: the multiply and its backward, 5 million values each at 512 px.
     The result keeps a channels-last input channels-last: the objective reads features as (H*W, C) row
     views, and torch's softmax returns NCHW, whose transposed rows crashed oneDNN's bfloat16 matmul
     (SIGFPE, one thread, 512 px). A channels-last map is taken softmax over its last axis in its NHWC
@@ -35,9 +38,8 @@ def softmax_channels(features: torch.Tensor, *, temperature: float = 1.0) -> tor
     """
     scaled = features if temperature == 1.0 else features / temperature
     if features.dim() == 4 and features.is_contiguous(memory_format=torch.channels_last):
-        rows = torch.softmax(scaled.permute(0, 2, 3, 1), dim=-1) * features.shape[1]
-        return rows.permute(0, 3, 1, 2)
-    return torch.softmax(scaled, dim=1) * features.shape[1]
+        return torch.softmax(scaled.permute(0, 2, 3, 1), dim=-1).permute(0, 3, 1, 2)
+    return torch.softmax(scaled, dim=1)
 
 
 class SoftmaxEncoder(FeatureEncoder):

@@ -32,6 +32,10 @@ from regionstyle.style.gram import masked_gram_distance, masked_gram_rows
 # Sliced Wasserstein: directions per tap (K = channels, as Heitz et al.) and quantile levels kept.
 QUANTILE_LEVELS = 1024
 SLICED_SCALE = 2.5
+# A target's size divides its distance; this floor only keeps an all-zero target from dividing by zero. It
+# sits far below any real statistic: softmaxed MobileNetV2 features are of order 1 / C, and the Gram of its
+# 576-channel b14_expand has a mean square of about 2e-11 (Tübingen's paintings, 256 px).
+ZERO_SIZE = 1e-30
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def _second_moment(rows: torch.Tensor, weights: torch.Tensor | None, seed: int =
 
 def _gram_combine(parts: Sequence[tuple[torch.Tensor, float]]) -> GramTarget:
     mixed = sum(weight * value for value, weight in parts)
-    return GramTarget(mixed, float(mixed.pow(2).mean().clamp_min(1e-12)))
+    return GramTarget(mixed, float(mixed.pow(2).mean().clamp_min(ZERO_SIZE)))
 
 
 def _gram_distance(rows: torch.Tensor, weights: torch.Tensor, target: GramTarget) -> torch.Tensor:
@@ -100,8 +104,8 @@ def _gaussian_combine(parts: Sequence[tuple[tuple[torch.Tensor, torch.Tensor], f
     cov = second - torch.outer(mean, mean)
     trace = cov.diagonal().sum().clamp_min(0)
     scale = float(trace) / cov.shape[0]
-    return GaussianTarget(mean, stats.psd_sqrt(cov), trace, float((mean.pow(2).sum() + trace).clamp_min(1e-12)),
-                          ridge=stats.RIDGE * max(scale, 1e-12) ** 2)
+    return GaussianTarget(mean, stats.psd_sqrt(cov), trace, float((mean.pow(2).sum() + trace).clamp_min(ZERO_SIZE)),
+                          ridge=stats.RIDGE * max(scale, ZERO_SIZE) ** 2)
 
 
 def _gaussian_distance(rows: torch.Tensor, weights: torch.Tensor, target: GaussianTarget) -> torch.Tensor:
@@ -124,7 +128,7 @@ def _sliced_combine(parts: Sequence[tuple[tuple[torch.Tensor, torch.Tensor, floa
     directions = parts[0][0][0]  # every part of a blend drew the same seeded directions
     table = sum(weight * tab for (_, tab, _), weight in parts)
     norm = sum(weight * energy for (_, _, energy), weight in parts) / directions.shape[0]
-    return SlicedTarget(directions, table, max(norm, 1e-12))
+    return SlicedTarget(directions, table, max(norm, ZERO_SIZE))
 
 
 def _sliced_distance(rows: torch.Tensor, weights: torch.Tensor, target: SlicedTarget) -> torch.Tensor:

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from torch import nn
 from PIL import Image
 
 from maskrules import RuleError, parse_rules
 from regionstyle import api, config, files, optimize
 from regionstyle.cli import main
 from regionstyle.config import STYLE_LOSS_NAMES, make_config
+from regionstyle.encoder import EncoderInfo, FeatureEncoder, LayerPlan
 from regionstyle.objective import evaluate
 from regionstyle.optimize import ScaleWork, StyledRegion
 from regionstyle.errors import BadInput
@@ -185,3 +187,47 @@ def test_an_unknown_style_loss_is_refused_with_the_choices():
                     settings=config.rules_settings())
     with pytest.raises(BadInput, match="expected one of 'gram', 'w2', 'sliced', got 'gaussian'"):
         make_config(style_loss="gaussian")
+
+
+
+class _ScaledEncoder(FeatureEncoder):
+    """A seeded three-layer conv encoder whose taps are multiplied by ``factor``."""
+
+    factor = 1.0  # the class default serves the dry run inside FeatureEncoder.__init__
+
+    def __init__(self, factor: float) -> None:
+        torch.manual_seed(0)
+        body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU())
+        super().__init__(body=body, taps={"relu1_1": "1", "relu2_1": "3", "relu3_1": "6"}, mean=(0.5,) * 3,
+                         std=(0.25,) * 3, info=EncoderInfo("scaled", "random(seed=0)", "test", pretrained=False))
+        self.factor = factor
+
+    def forward(self, image, taps=None):
+        return {tap: value * self.factor for tap, value in super().forward(image, taps).items()}
+
+
+@pytest.mark.parametrize("name", STYLE_LOSS_NAMES)
+def test_every_term_is_unchanged_when_the_features_are_scaled(name):
+    # Softmaxed features are left at their natural size, of order 1 / C (regionstyle.encoder.smoothing): that
+    # holds only while every term that reads features is a relative error. A factor of 1e-5 reaches the
+    # sizes of MobileNetV2's 576-channel tap (Gram mean square ~2e-11), where an absolute floor would show.
+    plan = LayerPlan(style=(("relu1_1", 1.0), ("relu2_1", 1.0), ("relu3_1", 1.0)), content="relu2_1")
+    cfg = make_config(style_loss=name, precision="fp32")
+    masks = torch.zeros(2, 48, 64)
+    masks[0, :, :40] = 1
+    masks[1] = 1 - masks[0]
+    content = torch.rand(3, 48, 64, generator=torch.Generator().manual_seed(7))
+    image = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(8))
+    regions = [StyledRegion("left", 0, _source(1), style_loss=name),
+               StyledRegion("right", 1, _source(2), style_loss=name)]
+    values = []
+    for factor in (1.0, 1e-5, 40.0):
+        encoder = _ScaledEncoder(factor)
+        work = ScaleWork(content, masks, regions, encoder=encoder, plan=plan, config=cfg, long_side=64,
+                         target_cache=None)
+        values.append(evaluate(image, work.problem(), encoder)[1])
+    assert values[0]["style"] > 0.01 and values[0]["content"] > 0.01
+    for other in values[1:]:
+        for term in ("style", "content", "total"):
+            assert other[term] == pytest.approx(values[0][term], rel=1e-3)
