@@ -70,10 +70,12 @@ def region_rows(masks: RegionMasks, resolution: maskrules.Resolution, config: Tr
 
 def explain_report(segmentation: Segmentation, note: str, vocabulary: maskrules.Vocabulary,
                    resolution: maskrules.Resolution, ruleset: maskrules.RuleSet) -> dict[str, Any]:
-    """Regions with their classes and shares, rules that style nothing, names the vocabulary lacks."""
+    """Regions with their classes, shares and own settings, rules that style nothing, names the vocabulary
+    lacks."""
     share = np.bincount(segmentation.labels.ravel(), minlength=len(vocabulary.classes)) / segmentation.labels.size
     present = {cid for cid in np.flatnonzero(share) if cid < len(vocabulary.classes)}
     regions = [{"region": r.name, "rule": r.key_path, "style": r.style.name if r.style else "keep",
+                "settings": dict(r.settings),
                 "share": round(float(sum(share[c] for c in r.class_ids if c < len(share))), 5),
                 "classes": {vocabulary.classes[c]: round(float(share[c]), 5) for c in sorted(r.class_ids & present)}}
                for r in resolution.regions]

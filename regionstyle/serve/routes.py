@@ -37,7 +37,7 @@ async def index(request: Request) -> Response:
 
 async def styles(request: Request) -> Response:
     return JSONResponse({"styles": work.style_catalogue(), "color_modes": list(work.COLOR_MODES),
-                         "strength": list(work.STRENGTH_RANGE)})
+                         "strength": list(work.STRENGTH_RANGE), "region_settings": work.region_settings()})
 
 
 async def style_thumbnail(request: Request) -> Response:

@@ -20,6 +20,9 @@ from regionstyle.errors import BadInput
 
 COLOR_MODES = ("style", "preserve", "match")
 STRENGTH_RANGE = (0.05, 5.0)
+# The per-rule settings of the schema (regionstyle.config) that the page offers in each region's row;
+# colour has its own control. An empty field leaves the run's default.
+REGION_SETTINGS = ("content_weight", "edge_weight", "style_loss", "feather", "min_island")
 MAX_ROWS = 255  # region rows the page can click (the index map is 8-bit)
 
 
@@ -82,7 +85,8 @@ def _probe_rules(base_rules: Any) -> Any:
 
 def initial_choices(base_rules: Any, classes: list[dict[str, Any]], *, session: Any, photo: Photo,
                     device: str) -> dict[str, dict[str, Any]]:
-    """The style each class gets under the base rules (so the page opens with them), by class name."""
+    """The style, colour mode and own settings each class gets under the base rules (so the page opens with
+    them), by class name."""
     if not base_rules.rules:
         return {}
     from regionstyle import pipeline
@@ -91,8 +95,11 @@ def initial_choices(base_rules: Any, classes: list[dict[str, Any]], *, session: 
                                   session=session)
     choices = {}
     for region in data["regions"]:
+        style = region["style"] if region["style"] in builtin_names() | {"keep"} else "keep"
+        settings = {k: v for k, v in region["settings"].items() if k in REGION_SETTINGS}
+        colour = {"color": region["settings"]["color"]} if "color" in region["settings"] else {}
         for name in region["classes"]:
-            choices[name] = {"style": region["style"] if region["style"] in builtin_names() | {"keep"} else "keep"}
+            choices[name] = {"style": style, **colour, "settings": dict(settings)}
     return {c["name"]: choices[c["name"]] for c in classes if c["name"] in choices}
 
 
@@ -111,6 +118,20 @@ def style_catalogue() -> list[dict[str, Any]]:
                               "bounds": spec.bounds, "choices": spec.choices}
                         for key, spec in style.params.items() if key != "seed"}}
             for name, style in sorted(styles.BUILTIN_STYLES.items())]
+
+
+def region_settings() -> list[dict[str, Any]]:
+    """The per-region settings the page offers, from the one schema: kind, bounds or choices, default, help."""
+    from regionstyle import config
+
+    catalogue = []
+    for name in REGION_SETTINGS:
+        setting = config.BY_NAME[name]
+        rule = setting.rule
+        catalogue.append({"name": name, "kind": rule.kind, "low": rule.low, "high": rule.high,
+                          "choices": list(rule.choices), "default": setting.default, "help": setting.help,
+                          "values": config.describe_rule(rule).replace("`", "")})
+    return catalogue
 
 
 def thumbnail_png(name: str, *, side: int = 96, params: dict[str, Any] | None = None) -> bytes:
@@ -198,4 +219,22 @@ def _rule_lines(choice: dict[str, Any], known: set[str], paintings: dict[str, Pa
     color = str(choice.get("color", "style"))
     if color not in COLOR_MODES:
         raise BadInput(f"colour mode for {name}: expected one of {', '.join(COLOR_MODES)}, got {color!r}")
-    return lines + [f"strength = {strength:g}", f"color = {json.dumps(color)}"]
+    return lines + [f"strength = {strength:g}", f"color = {json.dumps(color)}"] + _setting_lines(choice, name)
+
+
+def _setting_lines(choice: dict[str, Any], name: str) -> list[str]:
+    """``key = value`` lines of the region's own settings, each checked by the schema's own words."""
+    from regionstyle import config
+
+    settings = choice.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise BadInput(f"settings for {name}: expected an object of {', '.join(REGION_SETTINGS)}")
+    lines = []
+    for key, value in settings.items():
+        if value is None or value == "":
+            continue  # not set: the run's default
+        if key not in REGION_SETTINGS:
+            raise BadInput(f"setting {key!r} for {name}: the page sets only {', '.join(REGION_SETTINGS)}")
+        checked = config.check_value(key, value, source=f"{key} for {name}:")
+        lines.append(f"{key} = {json.dumps(checked)}")
+    return lines

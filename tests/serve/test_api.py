@@ -22,7 +22,7 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from regionstyle import io as rio  # noqa: E402
 from regionstyle import pipeline  # noqa: E402
-from regionstyle.config import make_config  # noqa: E402
+from regionstyle.config import BY_NAME, STYLE_LOSS_NAMES, make_config  # noqa: E402
 from regionstyle.rules import load_ruleset  # noqa: E402
 from regionstyle.serve.app import ServeSettings, create_app  # noqa: E402
 from regionstyle.serve.render import RenderSettings  # noqa: E402
@@ -147,7 +147,11 @@ def test_requests_before_a_photo_or_with_bad_choices_explain_themselves(client):
              ({"choices": [{"class": "sky", "style": "watercolr"}]}, "unknown style"),
              ({"choices": [{"class": "volcano", "style": "oil"}]}, "not in this photo"),
              ({"choices": [{"class": "sky", "style": "oil", "strength": 50}]}, "strength"),
-             ({"choices": [{"class": "sky", "style": "mosaic", "params": {"tile": 9999}}]}, "tile")]
+             ({"choices": [{"class": "sky", "style": "mosaic", "params": {"tile": 9999}}]}, "tile"),
+             ({"choices": [{"class": "sky", "style": "oil", "settings": {"min_island": 0.9}}]},
+              "min_island for sky: expected a number in [0, 0.5]"),
+             ({"choices": [{"class": "sky", "style": "oil", "settings": {"style_loss": "w3"}}]}, "style_loss for sky"),
+             ({"choices": [{"class": "sky", "style": "oil", "settings": {"size": 64}}]}, "the page sets only")]
     for body, fragment in cases:
         response = client.post("/api/render", json=body)
         assert response.status_code == 400 and fragment in response.json()["error"], (body, response.text)
@@ -172,6 +176,35 @@ def test_rules_file_reproduces_the_render(client, tiny_encoder):
     photo = np.asarray(Image.open(PHOTO).convert("RGB").resize(image.shape[1::-1], Image.BOX)).astype(int)
     sky = np.asarray(Image.open(SAMPLES / "scene.labels.png").resize(image.shape[1::-1], Image.NEAREST)) == 3
     assert np.abs(image.astype(int) - photo)[sky].mean() > 3  # the sky was restyled
+
+
+def test_region_settings_come_from_the_schema_and_reach_the_rules_file(client):
+    offered = {spec["name"]: spec for spec in client.get("/api/styles").json()["region_settings"]}
+    assert set(offered) == {"content_weight", "edge_weight", "style_loss", "feather", "min_island"}
+    assert (offered["min_island"]["low"], offered["min_island"]["high"]) == (0.0, 0.5)
+    assert offered["edge_weight"]["default"] == BY_NAME["edge_weight"].default
+    assert offered["style_loss"]["choices"] == list(STYLE_LOSS_NAMES)
+    open_scene(client)
+    building = dict(CHOICES[1], settings={"edge_weight": 30, "style_loss": "w2", "min_island": 0.01,
+                                          "content_weight": ""})  # empty: the run's default
+    job = client.post("/api/render", json={"choices": [CHOICES[0], building]}).json()
+    assert wait(client, job["id"])["status"] == "done"
+    ruleset = load_ruleset(client.get(f"/api/jobs/{job['id']}/files/rules").text)
+    own = {rule.classes: dict(rule.settings) for rule in ruleset.rules}
+    assert own[("building",)] == {"color": "preserve", "edge_weight": 30.0, "style_loss": "w2", "min_island": 0.01}
+    assert own[("sky",)] == {"color": "style"}
+
+
+def test_a_photo_opens_with_the_base_rules_own_settings(tiny_encoder, tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text('[segmentation]\nclasses = "ade20k"\n\n[[rule]]\nclasses = ["building"]\nstyle = "mosaic"\n'
+                    'color = "preserve"\nedge_weight = 25\nfeather = 2\n\n'
+                    '[[rule]]\nclasses = ["sky"]\nstyle = "watercolor"\n')
+    with make_client(tiny_encoder, tmp_path, base_rules=base) as client:
+        initial = open_scene(client)["initial"]
+    assert initial["building"] == {"style": "mosaic", "color": "preserve",
+                                   "settings": {"edge_weight": 25.0, "feather": 2.0}}
+    assert initial["sky"] == {"style": "watercolor", "settings": {}}
 
 
 def test_a_workdir_kept_from_an_earlier_server_is_reused(tiny_encoder, tmp_path):

@@ -103,6 +103,12 @@ def test_choose_styles_preview_render_and_download(page, shared_data, tmp_path):
     page.dispatch_event('.region[data-class="building"] input[name="tile"]', "change")
     thumb = page.get_attribute('.region[data-class="building"] img.thumb', "src")
     assert "/api/styles/mosaic/thumb.png" in thumb and "tile=8" in thumb
+    building = '.region[data-class="building"]'
+    page.click(f"{building} details.settings summary")  # the region's own settings, folded by default
+    assert page.get_attribute(f'{building} input[name="edge_weight"]', "placeholder") == "10"
+    page.fill(f'{building} input[name="edge_weight"]', "30")
+    page.dispatch_event(f'{building} input[name="edge_weight"]', "change")
+    page.select_option(f'{building} select[name="style_loss"]', "w2")
 
     page.set_input_files("#painting-file", str(shared_data / "styles" / "vangogh_starry_night.jpg"))
     page.wait_for_selector("#paintings img")
@@ -141,6 +147,7 @@ def test_choose_styles_preview_render_and_download(page, shared_data, tmp_path):
     assert road.any() and difference[road].max() <= 1.0  # road (no rule): the photo, to 8-bit rounding
     rules = files["rules"].read_text()
     assert 'classes = ["sky"]' in rules and 'builtin = "mosaic", tile = 8' in rules
+    assert 'edge_weight = 30.0\nstyle_loss = "w2"' in rules and rules.count("edge_weight") == 1
     assert 'classes = ["tower"]' in rules and "vangogh_starry_night.jpg" in rules
 
 

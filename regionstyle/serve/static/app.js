@@ -2,8 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { styles: [], classes: [], choices: {}, paintings: [], selected: null, index: null,
-                indexSize: [0, 0], job: null, events: null };
+const state = { styles: [], regionSettings: [], classes: [], choices: {}, paintings: [], selected: null,
+                index: null, indexSize: [0, 0], job: null, events: null };
 
 // ---- small helpers -----------------------------------------------------------------------------------
 function say(text, ok = false) { $("message").textContent = text || ""; $("message").className = ok ? "ok" : ""; }
@@ -30,6 +30,7 @@ function seconds(value) {
 async function loadStyles() {
   const data = await api("/api/styles");
   state.styles = data.styles;
+  state.regionSettings = data.region_settings;
 }
 
 function styleOf(name) { return state.styles.find((s) => s.name === name); }
@@ -69,7 +70,7 @@ async function openWith(request) {
     state.classes = info.classes;
     state.choices = {};
     for (const c of info.classes) state.choices[c.name] = Object.assign(
-      { style: "keep", params: {}, strength: 1, color: "style" }, info.initial[c.name] || {});
+      { style: "keep", params: {}, strength: 1, color: "style", settings: {} }, info.initial[c.name] || {});
     $("photo-info").textContent = `${info.name}: ${info.width}x${info.height}, ${info.segmenter}`;
     await showPhoto();
     renderRegions();
@@ -148,7 +149,8 @@ function regionRow(cls, row) {
         <output></output></label>
       <select class="color" title="colour mode"><option value="style">style colours</option>
         <option value="preserve">photo colours</option><option value="match">matched colours</option></select>
-    </span><span class="params"></span>`;
+    </span><span class="params"></span>
+    <details class="settings"><summary>structure, edges, loss ...</summary><span class="fields"></span></details>`;
   div.querySelector(".name").textContent = cls.name;
   const select = div.querySelector("select.style");
   const options = [["keep", "keep (photo)"], ...state.styles.map((s) => [s.name, s.name]),
@@ -167,8 +169,42 @@ function regionRow(cls, row) {
   color.value = choice.color;
   color.onchange = () => { choice.color = color.value; };
   fillParams(div.querySelector(".params"), choice, thumb);
+  fillSettings(div.querySelector(".settings"), choice);
   div.onclick = (event) => { if (event.target === div || event.target.classList.contains("name")) select_(cls.name); };
   return div;
+}
+
+// The region's own settings (content_weight, edge_weight, ...: routes.py lists them from the schema); an
+// empty field leaves the run's default, which the placeholder shows.
+function fillSettings(details, choice) {
+  const box = details.querySelector(".fields");
+  details.open = Object.keys(choice.settings).length > 0;
+  for (const spec of state.regionSettings) {
+    const label = document.createElement("label");
+    label.title = `${spec.help} (${spec.values})`;
+    label.append(spec.name.replace("_", " ") + " ");
+    let input;
+    if (spec.choices.length) {
+      input = document.createElement("select");
+      input.add(new Option(`default (${spec.default})`, ""));
+      for (const value of spec.choices) input.add(new Option(value, value, false, value === choice.settings[spec.name]));
+    } else {
+      input = document.createElement("input");
+      input.type = "number";
+      input.step = "any";
+      if (spec.low !== null) input.min = spec.low;
+      if (spec.high !== null) input.max = spec.high;
+      input.placeholder = spec.default;
+      input.value = choice.settings[spec.name] ?? "";
+    }
+    input.name = spec.name;
+    input.onchange = () => {
+      if (input.value === "") delete choice.settings[spec.name];
+      else choice.settings[spec.name] = spec.choices.length ? input.value : Number(input.value);
+    };
+    label.appendChild(input);
+    box.appendChild(label);
+  }
 }
 
 function fillParams(box, choice, thumb) {
