@@ -58,11 +58,12 @@ def resize_long_side(image: torch.Tensor, long_side: int, *, detail_side: int | 
     """Resize (C, H, W) so max(H, W) == long_side (antialiased bilinear).
 
     detail_side: a long side above it is reached by way of it (shrunk to ``detail_side``, then enlarged), so
-    the result holds no finer detail than the image shows at ``detail_side``."""
+    the result holds no finer detail than the image shows at ``detail_side``. An image already no larger
+    than ``detail_side`` shows no finer detail, and is enlarged in one step (two would blur it twice)."""
     height, width = image.shape[-2:]
     factor = long_side / max(height, width)
     size = (max(1, round(height * factor)), max(1, round(width * factor)))
-    if detail_side is not None and long_side > detail_side:
+    if detail_side is not None and long_side > detail_side and max(height, width) > detail_side:
         image = resize_long_side(image, detail_side)
     return F.interpolate(image[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
 

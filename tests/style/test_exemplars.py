@@ -8,7 +8,7 @@ from PIL import Image
 
 import maskrules
 from regionstyle.style.exemplars import DETAIL_FLOOR, detail_weights, style_source
-from regionstyle.style.targets import StyleSource, style_target
+from regionstyle.style.targets import StyleSource, resize_long_side, style_target
 
 
 def half_flat_painting(height: int = 96, width: int = 128) -> torch.Tensor:
@@ -78,6 +78,19 @@ def test_a_painting_is_read_no_finer_than_the_detail_side(tiny_encoder):
     assert gram_gap(target(128, 64), by_hand) < 1e-5
     assert gram_gap(target(128, None), by_hand) > 0.05  # the stripes are what changed
     assert gram_gap(target(64, 64), target(64, None)) == 0.0
+
+
+def test_a_painting_smaller_than_the_detail_side_is_enlarged_in_one_step():
+    """A painting that is already no larger than ``detail_side`` has no finer detail to leave out: it is
+    enlarged straight to the size asked for, not by way of ``detail_side`` (two bilinear steps blur twice)."""
+    painting = half_flat_painting(48, 64)  # 64 px wide: one-pixel stripes on its right half
+    one_step = resize_long_side(painting, 256)
+    assert torch.equal(resize_long_side(painting, 256, detail_side=96), one_step)
+    two_steps = resize_long_side(resize_long_side(painting, 96), 256)
+    assert float((two_steps - one_step).abs().max()) > 0.05  # what the detour did to the stripes
+    larger = resize_long_side(painting, 128)  # past the detail side it still goes by way of it
+    assert torch.equal(resize_long_side(larger, 256, detail_side=96),
+                       resize_long_side(resize_long_side(larger, 96), 256))
 
 
 def test_every_scale_of_a_plan_reads_paintings_alike():
