@@ -182,7 +182,7 @@ function fillSettings(details, choice) {
   for (const spec of state.regionSettings) {
     const label = document.createElement("label");
     label.title = `${spec.help} (${spec.values})`;
-    label.append(spec.name.replace("_", " ") + " ");
+    label.append(spec.name.replaceAll("_", " ") + " ");
     let input;
     if (spec.choices.length) {
       input = document.createElement("select");
