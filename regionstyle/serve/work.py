@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from regionstyle import config
+from regionstyle.config import COLOR_MODES
 from regionstyle.errors import BadInput
 
-COLOR_MODES = ("style", "preserve", "match")
 STRENGTH_RANGE = (0.05, 5.0)
 # The per-rule settings of the schema (regionstyle.config) that the page offers in each region's row;
 # colour has its own control. An empty field leaves the run's default.
@@ -122,8 +123,6 @@ def style_catalogue() -> list[dict[str, Any]]:
 
 def region_settings() -> list[dict[str, Any]]:
     """The per-region settings the page offers, from the one schema: kind, bounds or choices, default, help."""
-    from regionstyle import config
-
     catalogue = []
     for name in REGION_SETTINGS:
         setting = config.BY_NAME[name]
@@ -224,8 +223,6 @@ def _rule_lines(choice: dict[str, Any], known: set[str], paintings: dict[str, Pa
 
 def _setting_lines(choice: dict[str, Any], name: str) -> list[str]:
     """``key = value`` lines of the region's own settings, each checked by the schema's own words."""
-    from regionstyle import config
-
     settings = choice.get("settings") or {}
     if not isinstance(settings, dict):
         raise BadInput(f"settings for {name}: expected an object of {', '.join(REGION_SETTINGS)}")

@@ -189,7 +189,6 @@ def test_an_unknown_style_loss_is_refused_with_the_choices():
         make_config(style_loss="gaussian")
 
 
-
 class _ScaledEncoder(FeatureEncoder):
     """A seeded three-layer conv encoder whose taps are multiplied by ``factor``."""
 
